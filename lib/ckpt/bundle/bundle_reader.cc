@@ -1,0 +1,464 @@
+#include "ckpt/bundle_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
+#include "ckpt/bundle/index_table.h"
+#include "ckpt/bundle/slice_key.h"
+#include "ckpt/bundle/string_codec.h"
+#include "ckpt/crc32c.h"
+#include "ckpt/naming.h"
+#include "ckpt/status_macros.h"
+#include "ckpt/tensor/byte_swap.h"
+#include "ckpt/tensor/slice_copy.h"
+
+namespace ckpt {
+namespace {
+
+// Verification is done in pieces this size, right after each is copied, so
+// that the checksum reads cached bytes.
+constexpr size_t kChunk = 256 << 10;
+
+std::string Quote(absl::string_view name) {
+  return absl::StrCat("'", absl::CHexEscape(name), "'");
+}
+
+// Levenshtein distance, giving up (returning cap+1) once it exceeds cap.
+size_t EditDistance(absl::string_view a, absl::string_view b, size_t cap) {
+  if (a.size() > b.size() + cap || b.size() > a.size() + cap) return cap + 1;
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    size_t row_min = cur[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min > cap) return cap + 1;
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+struct BundleReader::Shard {
+  std::unique_ptr<ReadOnlyFile> file;
+};
+
+BundleReader::~BundleReader() = default;
+
+bool BundleReader::index_compressed() const { return table_->compressed(); }
+
+absl::StatusOr<std::unique_ptr<BundleReader>> BundleReader::Open(
+    const std::string& prefix, BundleReaderOptions options) {
+  std::unique_ptr<BundleReader> r(new BundleReader());
+  r->prefix_ = prefix;
+  r->env_ = options.env != nullptr ? options.env : Env::Default();
+  CKPT_RETURN_IF_ERROR(r->Init());
+  return r;
+}
+
+absl::Status BundleReader::Init() {
+  const std::string index_path = IndexFilename(prefix_);
+  absl::StatusOr<std::unique_ptr<ReadOnlyFile>> file = env_->NewReadOnlyFile(index_path);
+  if (!file.ok()) {
+    if (absl::IsNotFound(file.status())) {
+      return absl::NotFoundError(absl::StrCat("no checkpoint at prefix ", prefix_, ": ",
+                                              index_path, " does not exist"));
+    }
+    return file.status();
+  }
+  CKPT_ASSIGN_OR_RETURN(table_, IndexTable::Open(*std::move(file)));
+  auto corrupt = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrCat(index_path, ": ", what));
+  };
+
+  if (table_->size() == 0 || !table_->key(0).empty()) {
+    return corrupt("no header record (the table's first key is not empty)");
+  }
+  if (!header_.ParseFromArray(table_->value(0).data(), static_cast<int>(table_->value(0).size()))) {
+    return corrupt("unable to parse the header record");
+  }
+  const auto& v = header_.version();
+  if (v.producer() < 0) {
+    return corrupt(absl::StrCat("invalid producer version ", v.producer()));
+  }
+  if (v.min_consumer() > kVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        index_path, ": checkpoint needs a reader of version ", v.min_consumer(),
+        " or newer (this reader is version ", kVersion, "); upgrade ckpt"));
+  }
+  for (int bad : v.bad_consumers()) {
+    if (bad == kVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          index_path, ": checkpoint declares reader version ", kVersion,
+          " unable to read it (bad_consumers)"));
+    }
+  }
+  if (header_.num_shards() <= 0) {
+    return corrupt(absl::StrCat("invalid number of shards ", header_.num_shards()));
+  }
+  if (header_.endianness() != ::tensorflow::BundleHeaderProto::LITTLE &&
+      header_.endianness() != ::tensorflow::BundleHeaderProto::BIG) {
+    return corrupt(absl::StrCat("unknown byte order ", static_cast<int>(header_.endianness())));
+  }
+  const bool big = header_.endianness() == ::tensorflow::BundleHeaderProto::BIG;
+  foreign_ = big == kHostIsLittleEndian;
+
+  absl::flat_hash_set<std::string> slice_keys;
+  entries_.reserve(table_->size() - 1);
+  for (size_t i = 1; i < table_->size(); ++i) {
+    CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, ParseEntry(table_->key(i), table_->value(i)));
+    for (const TensorSlice& s : e.slices) slice_keys.insert(EncodeTensorNameSlice(e.name, s));
+    entries_.push_back(std::move(e));
+  }
+  if (!slice_keys.empty()) {
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const BundleEntryInfo& e) { return slice_keys.count(e.name) > 0; }),
+                   entries_.end());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BundleEntryInfo> BundleReader::ParseEntry(absl::string_view key,
+                                                         absl::string_view value) const {
+  const std::string where = absl::StrCat(IndexFilename(prefix_), ": entry for key ", Quote(key));
+  ::tensorflow::BundleEntryProto proto;
+  if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(absl::StrCat(where, " is not parseable"));
+  }
+  BundleEntryInfo e;
+  e.name = std::string(key);
+  if (!DTypeIsKnown(proto.dtype()) || proto.dtype() == DT_INVALID) {
+    return absl::DataLossError(absl::StrCat(where, " has unknown dtype ", static_cast<int>(proto.dtype())));
+  }
+  e.dtype = proto.dtype();
+  absl::StatusOr<TensorShape> shape = TensorShape::FromProto(proto.shape());
+  if (!shape.ok()) {
+    return absl::DataLossError(absl::StrCat(where, ": ", shape.status().message()));
+  }
+  e.shape = *std::move(shape);
+  e.shard_id = proto.shard_id();
+  e.offset = proto.offset();
+  e.size = proto.size();
+  e.crc32c = proto.crc32c();
+  for (const auto& sp : proto.slices()) {
+    absl::StatusOr<TensorSlice> s = TensorSlice::FromProto(sp);
+    if (!s.ok() || s->rank() != e.shape.rank() || !s->SliceShape(e.shape).ok()) {
+      return absl::DataLossError(absl::StrCat(where, ": invalid slice for shape ",
+                                              e.shape.DebugString()));
+    }
+    e.slices.push_back(*std::move(s));
+  }
+  if (!e.slices.empty()) return e;  // the payloads live under the slice keys
+  if (e.shard_id < 0 || e.shard_id >= header_.num_shards()) {
+    return absl::DataLossError(absl::StrCat(where, ": shard ", e.shard_id, " is outside 0..",
+                                            header_.num_shards() - 1));
+  }
+  if (e.offset < 0 || e.size < 0) {
+    return absl::DataLossError(absl::StrCat(where, ": negative offset or size"));
+  }
+  const int64_t n = e.shape.num_elements();
+  const size_t width = DTypeSize(e.dtype);
+  if (width > 0) {
+    int64_t expected;
+    if (__builtin_mul_overflow(n, static_cast<int64_t>(width), &expected) || expected != e.size) {
+      return absl::DataLossError(absl::StrCat(
+          where, ": invalid size in bundle entry: ", DTypeName(e.dtype), e.shape.DebugString(),
+          " needs ", n, " x ", width, " bytes, entry says ", e.size));
+    }
+  } else if (e.dtype == DT_STRING && e.size < n) {
+    return absl::DataLossError(absl::StrCat(where, ": invalid size in bundle entry: ", n,
+                                            " strings in ", e.size, " bytes"));
+  }
+  return e;
+}
+
+absl::Status BundleReader::NotFound(absl::string_view name) const {
+  // Offer the names closest to the one asked for.
+  const size_t cap = std::max<size_t>(3, name.size() / 3);
+  std::vector<std::pair<size_t, const std::string*>> near;
+  for (const BundleEntryInfo& e : entries_) {
+    size_t d = EditDistance(name, e.name, cap);
+    bool related = absl::StrContains(e.name, name) ||
+                   (!e.name.empty() && absl::StrContains(name, e.name));
+    if (d <= cap || related) near.emplace_back(related ? std::min(d, cap) : d, &e.name);
+  }
+  std::sort(near.begin(), near.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && *a.second < *b.second); });
+  std::string msg = absl::StrCat("tensor ", Quote(name), " not found in checkpoint ", prefix_);
+  if (!near.empty()) {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < near.size() && i < 5; ++i) names.push_back(Quote(*near[i].second));
+    absl::StrAppend(&msg, "; did you mean ", absl::StrJoin(names, ", "), "?");
+  } else {
+    absl::StrAppend(&msg, " (", entries_.size(), " tensors)");
+  }
+  return absl::NotFoundError(msg);
+}
+
+bool BundleReader::Contains(absl::string_view name) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const BundleEntryInfo& e, absl::string_view n) { return e.name < n; });
+  return it != entries_.end() && it->name == name;
+}
+
+absl::StatusOr<BundleEntryInfo> BundleReader::GetEntry(absl::string_view name) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const BundleEntryInfo& e, absl::string_view n) { return e.name < n; });
+  if (it == entries_.end() || it->name != name) return NotFound(name);
+  return *it;
+}
+
+absl::StatusOr<BundleEntryInfo> BundleReader::GetSliceEntry(absl::string_view name,
+                                                             const TensorSlice& slice) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  if (std::find(e.slices.begin(), e.slices.end(), slice) == e.slices.end()) {
+    return absl::NotFoundError(absl::StrCat("tensor ", Quote(name), " in ", prefix_,
+                                            " has no saved slice ", slice.ToString()));
+  }
+  return LookupKey(EncodeTensorNameSlice(name, slice));
+}
+
+absl::StatusOr<BundleEntryInfo> BundleReader::LookupKey(absl::string_view key) const {
+  int64_t i = table_->Find(key);
+  if (i <= 0) {
+    return absl::DataLossError(absl::StrCat(IndexFilename(prefix_), ": record ", Quote(key),
+                                            " named by a partitioned tensor is missing"));
+  }
+  return ParseEntry(table_->key(i), table_->value(i));
+}
+
+std::vector<std::string> BundleReader::RecordKeys() const {
+  std::vector<std::string> keys;
+  keys.reserve(table_->size());
+  for (size_t i = 1; i < table_->size(); ++i) keys.emplace_back(table_->key(i));
+  return keys;
+}
+
+absl::StatusOr<::tensorflow::BundleEntryProto> BundleReader::GetRecord(absl::string_view key) const {
+  int64_t i = table_->Find(key);
+  if (i <= 0) {
+    return absl::NotFoundError(absl::StrCat("record ", Quote(key), " not found in ",
+                                            IndexFilename(prefix_)));
+  }
+  ::tensorflow::BundleEntryProto proto;
+  // Open() parsed and checked every record already.
+  proto.ParseFromArray(table_->value(i).data(), static_cast<int>(table_->value(i).size()));
+  return proto;
+}
+
+absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int32_t id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = shards_.find(id);
+  if (it != shards_.end()) return it->second;
+  const std::string path = DataFilename(prefix_, id, header_.num_shards());
+  absl::StatusOr<std::unique_ptr<ReadOnlyFile>> f = env_->NewReadOnlyFile(path);
+  if (!f.ok()) {
+    if (absl::IsNotFound(f.status())) {
+      return absl::NotFoundError(absl::StrCat("data file ", path, " of checkpoint ", prefix_,
+                                              " does not exist"));
+    }
+    return f.status();
+  }
+  auto shard = std::make_shared<Shard>();
+  shard->file = *std::move(f);
+  shards_[id] = shard;
+  return shard;
+}
+
+absl::StatusOr<absl::string_view> BundleReader::StoredBytes(const BundleEntryInfo& e,
+                                                            std::shared_ptr<Shard>* shard,
+                                                            std::string* scratch) const {
+  CKPT_ASSIGN_OR_RETURN(*shard, GetShard(e.shard_id));
+  const ReadOnlyFile& f = *(*shard)->file;
+  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
+  if (off > f.size() || size > f.size() - off) {
+    return absl::DataLossError(absl::StrCat(
+        f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
+        ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
+  }
+  if (f.mapped().data() != nullptr) return f.mapped().substr(off, size);
+  scratch->resize(size);
+  return f.Read(off, size, scratch->data());
+}
+
+absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) const {
+  std::shared_ptr<Shard> shard;
+  const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
+  auto mismatch = [&](uint32_t computed) {
+    return absl::DataLossError(absl::StrCat(
+        path, ": checksum does not match for tensor ", Quote(e.name), " at bytes [", e.offset,
+        ", ", e.offset + e.size, "): stored ", e.crc32c, ", computed ", computed));
+  };
+  if (e.dtype == DT_STRING) {
+    std::string scratch;
+    CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
+    return DecodeStringTensor(bytes, e.shape.num_elements(),
+                              header_.endianness() == ::tensorflow::BundleHeaderProto::BIG,
+                              e.crc32c,
+                              absl::StrCat(path, ": tensor ", Quote(e.name), " at bytes [",
+                                           e.offset, ", ", e.offset + e.size, ")"),
+                              out->mutable_strings());
+  }
+  const size_t width = DTypeSize(e.dtype);
+  if (width == 0) {
+    return absl::UnimplementedError(absl::StrCat("tensor ", Quote(e.name), " in ", prefix_,
+                                                 " has dtype ", DTypeName(e.dtype),
+                                                 ", which ckpt lists but cannot decode"));
+  }
+  size_t unit = 1;
+  if (foreign_) {
+    absl::StatusOr<size_t> u = SwapUnitOrError(e.dtype);
+    if (!u.ok()) {
+      return absl::UnimplementedError(absl::StrCat("tensor ", Quote(e.name), " in ", prefix_,
+                                                   ": ", u.status().message()));
+    }
+    unit = *u;
+  }
+  char* dst = out->mutable_raw_data();
+  CKPT_ASSIGN_OR_RETURN(shard, GetShard(e.shard_id));
+  const ReadOnlyFile& f = *shard->file;
+  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
+  if (off > f.size() || size > f.size() - off) {
+    return absl::DataLossError(absl::StrCat(
+        f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
+        ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
+  }
+  uint32_t crc = 0;
+  for (uint64_t i = 0; i < size; i += kChunk) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - i));
+    CKPT_ASSIGN_OR_RETURN(absl::string_view piece, f.Read(off + i, n, dst + i));
+    if (piece.data() != dst + i) std::memcpy(dst + i, piece.data(), n);
+    crc = crc32c::Extend(crc, dst + i, n);
+  }
+  if (crc32c::Mask(crc) != e.crc32c) return mismatch(crc32c::Mask(crc));
+  if (unit > 1) SwapBytesInPlace(dst, size, unit);
+  return absl::OkStatus();
+}
+
+absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const TensorSlice& request,
+                                          Tensor* out) const {
+  // Which elements of the request some saved slice provides.
+  std::vector<char> covered(static_cast<size_t>(out->NumElements()), 0);
+  for (const TensorSlice& saved : e.slices) {
+    TensorSlice region;
+    if (!saved.Intersect(request, &region)) continue;
+    CKPT_ASSIGN_OR_RETURN(BundleEntryInfo part, LookupKey(EncodeTensorNameSlice(e.name, saved)));
+    CKPT_ASSIGN_OR_RETURN(TensorShape saved_shape, saved.SliceShape(e.shape));
+    if (!part.slices.empty() || part.dtype != e.dtype || part.shape != saved_shape) {
+      return absl::DataLossError(absl::StrCat(
+          IndexFilename(prefix_), ": slice ", saved.ToString(), " of tensor ", Quote(e.name),
+          " is stored as ", DTypeName(part.dtype), part.shape.DebugString(), ", expected ",
+          DTypeName(e.dtype), saved_shape.DebugString()));
+    }
+    CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(part.dtype, part.shape));
+    CKPT_RETURN_IF_ERROR(ReadPlainInto(part, &t));
+    CKPT_RETURN_IF_ERROR(CopySliceRegion(e.shape, t, saved, out, request, region));
+    ForEachRegionRun(e.shape, saved, request, region, [&](int64_t, int64_t d, int64_t n) {
+      std::memset(covered.data() + d, 1, static_cast<size_t>(n));
+    });
+  }
+  if (std::find(covered.begin(), covered.end(), 0) != covered.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the saved slices of tensor ", Quote(e.name), " in ", prefix_,
+        " do not cover the requested slice ", request.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  if (e.slices.empty()) {
+    CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
+  } else {
+    CKPT_RETURN_IF_ERROR(ReadSlicedInto(e, TensorSlice(e.shape.rank()), &t));
+  }
+  return t;
+}
+
+absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  if (out->dtype() != e.dtype || out->shape() != e.shape) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor ", Quote(name), " in ", prefix_, " is ", DTypeName(e.dtype),
+        e.shape.DebugString(), ", but the destination is ", out->DebugString()));
+  }
+  if (out->is_view()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read tensor ", Quote(name),
+                                                   " into a read-only view"));
+  }
+  if (e.slices.empty()) return ReadPlainInto(e, out);
+  return ReadSlicedInto(e, TensorSlice(e.shape.rank()), out);
+}
+
+absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  const size_t width = DTypeSize(e.dtype);
+  if (width == 0 || foreign_ || !e.slices.empty()) return Read(name);
+  std::shared_ptr<Shard> shard;
+  std::string scratch;
+  CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
+  const size_t align = std::min<size_t>(width, 8);
+  if (bytes.data() == scratch.data() || reinterpret_cast<uintptr_t>(bytes.data()) % align != 0) {
+    return Read(name);
+  }
+  uint32_t crc = crc32c::Value(bytes.data(), bytes.size());
+  if (crc32c::Mask(crc) != e.crc32c) {
+    return absl::DataLossError(absl::StrCat(
+        shard->file->path(), ": checksum does not match for tensor ", Quote(e.name),
+        " at bytes [", e.offset, ", ", e.offset + e.size, "): stored ", e.crc32c,
+        ", computed ", crc32c::Mask(crc)));
+  }
+  return Tensor::View(e.dtype, e.shape, bytes.data(), shard);
+}
+
+absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
+                                               const TensorSlice& slice) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  absl::StatusOr<TensorShape> shape = slice.SliceShape(e.shape);
+  if (!shape.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("slice ", slice.ToString(), " of tensor ",
+                                                   Quote(name), e.shape.DebugString(), ": ",
+                                                   shape.status().message()));
+  }
+  CKPT_ASSIGN_OR_RETURN(Tensor out, Tensor::AllocateUninitialized(e.dtype, *shape));
+  if (!e.slices.empty()) {
+    CKPT_RETURN_IF_ERROR(ReadSlicedInto(e, slice, &out));
+    return out;
+  }
+  CKPT_ASSIGN_OR_RETURN(Tensor whole, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &whole));
+  CKPT_RETURN_IF_ERROR(CopySliceRegion(e.shape, whole, TensorSlice(e.shape.rank()), &out,
+                                       slice, slice));
+  return out;
+}
+
+absl::StatusOr<std::string> BundleReader::ReadStoredBytes(absl::string_view name) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  if (!e.slices.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quote(name),
+                                                   " is partitioned; read its slices"));
+  }
+  if (DTypeSize(e.dtype) == 0 && e.dtype != DT_STRING) {
+    return absl::UnimplementedError(absl::StrCat("cannot verify dtype ", DTypeName(e.dtype)));
+  }
+  // Decoding verifies every checksum; then hand back the bytes as stored.
+  CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
+  std::shared_ptr<Shard> shard;
+  std::string scratch;
+  CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
+  return std::string(bytes);
+}
+
+}  // namespace ckpt

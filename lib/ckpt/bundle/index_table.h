@@ -1,0 +1,96 @@
+// The .index file: a LevelDB-format sorted table (see FORMAT.md section 2).
+//
+// Writing goes through LevelDB's own TableBuilder, configured as TensorFlow
+// configures its copy (256 KiB blocks, restart interval 16, no compression),
+// which reproduces TensorFlow's bytes exactly.
+//
+// Reading is our own code, on purpose: LevelDB's Table::Open/ReadBlock
+// allocate `handle.size + 5` bytes before checking the handle against the
+// file, and that sum wraps around for hostile sizes (an out-of-bounds read),
+// and a Snappy block may claim any uncompressed length. A checkpoint from a
+// stranger must not be able to do either, so this reader checks every handle,
+// length and checksum before it touches or allocates anything, and parses the
+// whole table once into a flat sorted array (no per-entry allocation).
+#ifndef CKPT_BUNDLE_INDEX_TABLE_H_
+#define CKPT_BUNDLE_INDEX_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ckpt/env.h"
+
+namespace ckpt {
+
+// Format constants (implementation details; clients ignore).
+constexpr uint64_t kTableMagic = 0xdb4775248b80fb57ull;
+constexpr size_t kBlockTrailerSize = 5;   // type byte + masked CRC32C
+constexpr size_t kFooterSize = 48;        // two handles padded to 40, magic
+constexpr size_t kTableBlockSize = 262144;
+constexpr int kTableRestartInterval = 16;
+
+class IndexTable {
+ public:
+  // Reads and checks the whole table in `file` (kept open: values may point
+  // into its mapping). Every block's CRC is verified. Errors are DataLoss and
+  // name the file.
+  static absl::StatusOr<std::unique_ptr<IndexTable>> Open(
+      std::unique_ptr<ReadOnlyFile> file);
+
+  size_t size() const { return key_offsets_.size() - 1; }
+  absl::string_view key(size_t i) const {
+    return absl::string_view(keys_.data() + key_offsets_[i],
+                             key_offsets_[i + 1] - key_offsets_[i]);
+  }
+  absl::string_view value(size_t i) const { return values_[i]; }
+  // Index of the first key >= `key` (size() when none).
+  size_t LowerBound(absl::string_view key) const;
+  // Index of `key`, or -1.
+  int64_t Find(absl::string_view key) const;
+  // True when any data block was Snappy-compressed.
+  bool compressed() const { return compressed_; }
+  const std::string& path() const { return file_->path(); }
+
+ private:
+  IndexTable() = default;
+  absl::Status Parse();
+  absl::StatusOr<absl::string_view> ReadBlock(uint64_t offset, uint64_t size,
+                                              uint64_t limit, const char* what);
+  absl::Status ParseBlock(absl::string_view block, bool is_index,
+                          std::vector<std::pair<uint64_t, uint64_t>>* handles);
+  absl::Status Corrupt(const std::string& what) const;
+
+  std::unique_ptr<ReadOnlyFile> file_;
+  std::string whole_;                        // the file when it is not mapped
+  absl::string_view contents_;
+  std::vector<std::unique_ptr<char[]>> uncompressed_;
+  std::string keys_;                         // all keys back to back
+  std::vector<size_t> key_offsets_{0};       // size()+1 offsets into keys_
+  std::vector<absl::string_view> values_;
+  std::string last_key_;                     // while parsing: previous key
+  uint64_t key_budget_ = 0;                  // bound on keys_.size()
+  bool compressed_ = false;
+};
+
+// Writes a table with TensorFlow's settings. Keys must be added in strictly
+// increasing order (bytewise).
+class IndexTableWriter {
+ public:
+  explicit IndexTableWriter(WritableFile* file);
+  ~IndexTableWriter();
+  absl::Status Add(absl::string_view key, absl::string_view value);
+  // Writes the last block, the metaindex, the index and the footer. Does not
+  // sync or close the file.
+  absl::Status Finish();
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace ckpt
+
+#endif  // CKPT_BUNDLE_INDEX_TABLE_H_

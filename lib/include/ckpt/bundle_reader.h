@@ -1,0 +1,128 @@
+// ckpt/bundle_reader.h — reading a V2 checkpoint (tensor bundle).
+//
+//   auto reader = ckpt::BundleReader::Open("/tmp/run/model.ckpt");
+//   if (!reader.ok()) return reader.status();
+//   for (const ckpt::BundleEntryInfo& e : (*reader)->entries()) { ... }
+//   absl::StatusOr<ckpt::Tensor> w = (*reader)->Read("weights");
+//
+// Open() reads and checks the whole index: the footer magic, every block's
+// CRC32C, the header's version stamps and shard count, and every record's
+// dtype, shape and size. Data files are mapped lazily, on first read. Every
+// tensor returned has had its CRC32C verified; a mismatch is DataLoss naming
+// the file, the tensor and the byte range. Nothing in a hostile file can make
+// the reader crash, hang, or allocate more than the file sizes justify.
+//
+// Thread safety: all const methods may be called concurrently.
+#ifndef CKPT_BUNDLE_READER_H_
+#define CKPT_BUNDLE_READER_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ckpt/env.h"
+#include "ckpt/tensor.h"
+#include "ckpt/tensor_slice.h"
+#include "tensor_bundle.pb.h"
+
+namespace ckpt {
+
+// What the index says about one tensor.
+struct BundleEntryInfo {
+  std::string name;
+  DType dtype = DT_INVALID;
+  TensorShape shape;
+  int32_t shard_id = 0;
+  int64_t offset = 0;
+  int64_t size = 0;        // payload bytes (0 for a partitioned tensor's record)
+  uint32_t crc32c = 0;     // masked, as stored
+  // Non-empty for a partitioned tensor: the slices saved for it.
+  std::vector<TensorSlice> slices;
+};
+
+struct BundleReaderOptions {
+  Env* env = nullptr;  // null: Env::Default()
+};
+
+class BundleReader {
+ public:
+  // The reader's version (producer 1 writes, consumer 1 reads).
+  static constexpr int kVersion = 1;
+
+  static absl::StatusOr<std::unique_ptr<BundleReader>> Open(
+      const std::string& prefix, BundleReaderOptions options = {});
+  ~BundleReader();
+
+  const std::string& prefix() const { return prefix_; }
+  const ::tensorflow::BundleHeaderProto& header() const { return header_; }
+  int num_shards() const { return header_.num_shards(); }
+  // True when the data was written in the other byte order (values are
+  // swapped when read).
+  bool foreign_byte_order() const { return foreign_; }
+  // True when some index block was Snappy-compressed (older TensorFlow).
+  bool index_compressed() const;
+
+  // Every tensor, sorted by name; the records of individual saved slices are
+  // not listed (they belong to their partitioned tensor's entry).
+  const std::vector<BundleEntryInfo>& entries() const { return entries_; }
+  bool Contains(absl::string_view name) const;
+  // NotFound naming the nearest names when absent.
+  absl::StatusOr<BundleEntryInfo> GetEntry(absl::string_view name) const;
+
+  // The record of one saved slice of partitioned tensor `name` (where its
+  // payload lives). NotFound when no such slice was saved.
+  absl::StatusOr<BundleEntryInfo> GetSliceEntry(absl::string_view name,
+                                                const TensorSlice& slice) const;
+
+  // The whole tensor, verified (assembled from its slices if partitioned).
+  absl::StatusOr<Tensor> Read(absl::string_view name) const;
+  // Reads into `*out`, which must already have the tensor's dtype and shape
+  // and own its buffer: no allocation for fixed-size dtypes.
+  absl::Status ReadInto(absl::string_view name, Tensor* out) const;
+  // A read-only view of the mapped data file when the bytes can be used as
+  // they are (fixed-size dtype, host byte order, aligned); otherwise an
+  // owning copy. Verified either way. Views keep the mapping alive.
+  absl::StatusOr<Tensor> ReadView(absl::string_view name) const;
+  // The part `slice` of tensor `name` (plain or partitioned).
+  absl::StatusOr<Tensor> ReadSlice(absl::string_view name, const TensorSlice& slice) const;
+  // Raw access to the index records, including those of individual slices
+  // (for tools that copy or merge checkpoints). Keys in table order.
+  std::vector<std::string> RecordKeys() const;
+  absl::StatusOr<::tensorflow::BundleEntryProto> GetRecord(absl::string_view key) const;
+
+  // The payload bytes exactly as stored, after checking their CRC.
+  absl::StatusOr<std::string> ReadStoredBytes(absl::string_view name) const;
+
+ private:
+  struct Shard;
+  BundleReader() = default;
+  absl::Status Init();
+  absl::StatusOr<BundleEntryInfo> ParseEntry(absl::string_view key,
+                                             absl::string_view value) const;
+  absl::StatusOr<BundleEntryInfo> LookupKey(absl::string_view key) const;
+  absl::StatusOr<std::shared_ptr<Shard>> GetShard(int32_t id) const;
+  absl::StatusOr<absl::string_view> StoredBytes(const BundleEntryInfo& e,
+                                                std::shared_ptr<Shard>* shard,
+                                                std::string* scratch) const;
+  absl::Status ReadPlainInto(const BundleEntryInfo& e, Tensor* out) const;
+  absl::Status ReadSlicedInto(const BundleEntryInfo& e, const TensorSlice& request,
+                              Tensor* out) const;
+  absl::Status NotFound(absl::string_view name) const;
+
+  std::string prefix_;
+  Env* env_ = nullptr;
+  std::unique_ptr<class IndexTable> table_;
+  ::tensorflow::BundleHeaderProto header_;
+  bool foreign_ = false;
+  std::vector<BundleEntryInfo> entries_;
+  mutable std::mutex mu_;
+  mutable std::map<int32_t, std::shared_ptr<Shard>> shards_;  // opened lazily
+};
+
+}  // namespace ckpt
+
+#endif  // CKPT_BUNDLE_READER_H_

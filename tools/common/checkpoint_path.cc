@@ -1,0 +1,59 @@
+#include "common/checkpoint_path.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ckpt/checkpoint_state.h"
+#include "ckpt/env.h"
+#include "ckpt/naming.h"
+
+namespace ckpt {
+namespace tools {
+
+absl::StatusOr<std::string> ResolveCheckpointPrefix(const std::string& path_in) {
+  Env* env = Env::Default();
+  std::string path = path_in;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  if (env->FileExists(IndexFilename(path))) return path;
+  // One of the prefix's own files.
+  static const std::regex kDataFile(R"((.*)\.data-\d{5,}-of-\d{5,})");
+  std::smatch m;
+  if (absl::EndsWith(path, ".index") && env->FileExists(path)) {
+    return path.substr(0, path.size() - 6);
+  }
+  if (std::regex_match(path, m, kDataFile) && env->FileExists(IndexFilename(m[1].str()))) {
+    return m[1].str();
+  }
+  if (absl::EndsWith(path, ".meta") && env->FileExists(IndexFilename(path.substr(0, path.size() - 5)))) {
+    return path.substr(0, path.size() - 5);
+  }
+  if (env->IsDirectory(path)) {
+    if (env->FileExists(path + "/" + kCheckpointStateFileName)) {
+      return LatestCheckpoint(path, env);
+    }
+    std::string saved_model = path + "/variables/variables";
+    if (env->FileExists(IndexFilename(saved_model))) return saved_model;
+    absl::StatusOr<std::vector<std::string>> children = env->GetChildren(path);
+    std::vector<std::string> indexes;
+    if (children.ok()) {
+      for (const std::string& c : *children) {
+        if (absl::EndsWith(c, ".index")) indexes.push_back(c.substr(0, c.size() - 6));
+      }
+    }
+    std::sort(indexes.begin(), indexes.end());
+    if (indexes.size() == 1) return path + "/" + indexes[0];
+    return absl::NotFoundError(absl::StrCat(
+        path, " is a directory without a 'checkpoint' file or variables/variables.index",
+        indexes.empty() ? "" : absl::StrCat("; it holds the checkpoints ", absl::StrJoin(indexes, ", "),
+                                            ": name one of them")));
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "no checkpoint at ", path, ": looked for ", IndexFilename(path),
+      ", a checkpoint file of that name, and a directory"));
+}
+
+}  // namespace tools
+}  // namespace ckpt
