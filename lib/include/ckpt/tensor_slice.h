@@ -81,8 +81,9 @@ class TensorSlice {
   std::vector<int64_t> lengths_;
 };
 
-// Parses SaveV2's shape_and_slice: "" (whole tensor: *is_slice = false), or
-// "d0 d1 ... dn-1 slice_spec". In TF1's spelling an extent equal to the whole
+// Parses SaveV2's shape_and_slice: "d0 d1 ... dn-1 slice_spec". The empty
+// string (the whole tensor, shape given elsewhere) yields a scalar shape and a
+// rank-0 slice, which no real slice specification can produce. In TF1's spelling an extent equal to the whole
 // dimension ("0,20") stays explicit, not spanning.
 absl::Status ParseShapeAndSlice(absl::string_view shape_and_slice,
                                 TensorShape* full_shape, TensorSlice* slice);
