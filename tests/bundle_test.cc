@@ -282,6 +282,11 @@ TEST(BundleTest, ReadIntoAndViews) {
   EXPECT_NE(s.message().find("[999]"), std::string::npos) << s;
   Tensor wrong_type(DT_INT32, TensorShape({1000}));
   EXPECT_EQ((*reader)->ReadInto("t", &wrong_type).code(), absl::StatusCode::kInvalidArgument);
+  // A caller's raw buffer of exactly the right size.
+  std::vector<float> raw(1000);
+  ASSERT_TRUE((*reader)->ReadInto("t", raw.data(), raw.size() * sizeof(float)).ok());
+  EXPECT_EQ(std::memcmp(raw.data(), t.raw_data(), t.TotalBytes()), 0);
+  EXPECT_EQ((*reader)->ReadInto("t", raw.data(), 3996).code(), absl::StatusCode::kInvalidArgument);
   Tensor view;
   {
     auto v = (*reader)->ReadView("t");

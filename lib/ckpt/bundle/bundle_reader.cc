@@ -47,6 +47,25 @@ size_t EditDistance(absl::string_view a, absl::string_view b, size_t cap) {
   return prev[b.size()];
 }
 
+absl::Status ChecksumMismatch(const std::string& path, const BundleEntryInfo& e,
+                              uint32_t computed) {
+  return absl::DataLossError(absl::StrCat(
+      path, ": checksum does not match for tensor ", Quote(e.name), " at bytes [", e.offset,
+      ", ", e.offset + e.size, "): stored ", e.crc32c, ", computed ", computed));
+}
+
+// A record's shape and size are only the index's word: before anything is
+// allocated for a payload, it must be seen to lie inside its data file.
+absl::Status CheckPayloadInFile(const BundleEntryInfo& e, const ReadOnlyFile& f) {
+  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
+  if (off > f.size() || size > f.size() - off) {
+    return absl::DataLossError(absl::StrCat(
+        f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
+        ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 struct BundleReader::Shard {
@@ -294,11 +313,6 @@ absl::StatusOr<absl::string_view> BundleReader::StoredBytes(const BundleEntryInf
 absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) const {
   std::shared_ptr<Shard> shard;
   const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
-  auto mismatch = [&](uint32_t computed) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": checksum does not match for tensor ", Quote(e.name), " at bytes [", e.offset,
-        ", ", e.offset + e.size, "): stored ", e.crc32c, ", computed ", computed));
-  };
   if (e.dtype == DT_STRING) {
     std::string scratch;
     CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
@@ -309,12 +323,17 @@ absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) 
                                            e.offset, ", ", e.offset + e.size, ")"),
                               out->mutable_strings());
   }
-  const size_t width = DTypeSize(e.dtype);
-  if (width == 0) {
+  if (DTypeSize(e.dtype) == 0) {
     return absl::UnimplementedError(absl::StrCat("tensor ", Quote(e.name), " in ", prefix_,
                                                  " has dtype ", DTypeName(e.dtype),
                                                  ", which ckpt lists but cannot decode"));
   }
+  return ReadFixedInto(e, out->mutable_raw_data());
+}
+
+absl::Status BundleReader::ReadFixedInto(const BundleEntryInfo& e, char* dst) const {
+  const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
+
   size_t unit = 1;
   if (foreign_) {
     absl::StatusOr<size_t> u = SwapUnitOrError(e.dtype);
@@ -324,7 +343,7 @@ absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) 
     }
     unit = *u;
   }
-  char* dst = out->mutable_raw_data();
+  std::shared_ptr<Shard> shard;
   CKPT_ASSIGN_OR_RETURN(shard, GetShard(e.shard_id));
   const ReadOnlyFile& f = *shard->file;
   const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
@@ -340,7 +359,7 @@ absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) 
     if (piece.data() != dst + i) std::memcpy(dst + i, piece.data(), n);
     crc = crc32c::Extend(crc, dst + i, n);
   }
-  if (crc32c::Mask(crc) != e.crc32c) return mismatch(crc32c::Mask(crc));
+  if (crc32c::Mask(crc) != e.crc32c) return ChecksumMismatch(path, e, crc32c::Mask(crc));
   if (unit > 1) SwapBytesInPlace(dst, size, unit);
   return absl::OkStatus();
 }
@@ -360,6 +379,8 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
           " is stored as ", DTypeName(part.dtype), part.shape.DebugString(), ", expected ",
           DTypeName(e.dtype), saved_shape.DebugString()));
     }
+    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(part.shard_id));
+    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(part, *shard->file));
     CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(part.dtype, part.shape));
     CKPT_RETURN_IF_ERROR(ReadPlainInto(part, &t));
     CKPT_RETURN_IF_ERROR(CopySliceRegion(e.shape, t, saved, out, request, region));
@@ -377,6 +398,10 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
 
 absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
   CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  if (e.slices.empty()) {
+    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
+  }
   CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
   if (e.slices.empty()) {
     CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
@@ -401,6 +426,22 @@ absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
   return ReadSlicedInto(e, TensorSlice(e.shape.rank()), out);
 }
 
+absl::Status BundleReader::ReadInto(absl::string_view name, void* buffer,
+                                    size_t buffer_size) const {
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  if (!e.slices.empty() || DTypeSize(e.dtype) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor ", Quote(name), " in ", prefix_, " (", DTypeName(e.dtype),
+        e.slices.empty() ? "" : ", partitioned", ") cannot be read into a raw buffer"));
+  }
+  if (buffer_size != static_cast<uint64_t>(e.size)) {
+    return absl::InvalidArgumentError(absl::StrCat("tensor ", Quote(name), " in ", prefix_,
+                                                   " needs ", e.size, " bytes, buffer has ",
+                                                   buffer_size));
+  }
+  return ReadFixedInto(e, static_cast<char*>(buffer));
+}
+
 absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
   CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
   const size_t width = DTypeSize(e.dtype);
@@ -414,10 +455,7 @@ absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
   }
   uint32_t crc = crc32c::Value(bytes.data(), bytes.size());
   if (crc32c::Mask(crc) != e.crc32c) {
-    return absl::DataLossError(absl::StrCat(
-        shard->file->path(), ": checksum does not match for tensor ", Quote(e.name),
-        " at bytes [", e.offset, ", ", e.offset + e.size, "): stored ", e.crc32c,
-        ", computed ", crc32c::Mask(crc)));
+    return ChecksumMismatch(shard->file->path(), e, crc32c::Mask(crc));
   }
   return Tensor::View(e.dtype, e.shape, bytes.data(), shard);
 }
@@ -430,6 +468,10 @@ absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
     return absl::InvalidArgumentError(absl::StrCat("slice ", slice.ToString(), " of tensor ",
                                                    Quote(name), e.shape.DebugString(), ": ",
                                                    shape.status().message()));
+  }
+  if (e.slices.empty()) {
+    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
   }
   CKPT_ASSIGN_OR_RETURN(Tensor out, Tensor::AllocateUninitialized(e.dtype, *shape));
   if (!e.slices.empty()) {
@@ -452,10 +494,11 @@ absl::StatusOr<std::string> BundleReader::ReadStoredBytes(absl::string_view name
   if (DTypeSize(e.dtype) == 0 && e.dtype != DT_STRING) {
     return absl::UnimplementedError(absl::StrCat("cannot verify dtype ", DTypeName(e.dtype)));
   }
+  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+  CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
   // Decoding verifies every checksum; then hand back the bytes as stored.
   CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
   CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
-  std::shared_ptr<Shard> shard;
   std::string scratch;
   CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
   return std::string(bytes);

@@ -83,6 +83,9 @@ class BundleReader {
   // Reads into `*out`, which must already have the tensor's dtype and shape
   // and own its buffer: no allocation for fixed-size dtypes.
   absl::Status ReadInto(absl::string_view name, Tensor* out) const;
+  // Reads a fixed-size, unpartitioned tensor's values (host byte order) into
+  // `buffer`, whose size must be exactly the tensor's byte size.
+  absl::Status ReadInto(absl::string_view name, void* buffer, size_t buffer_size) const;
   // A read-only view of the mapped data file when the bytes can be used as
   // they are (fixed-size dtype, host byte order, aligned); otherwise an
   // owning copy. Verified either way. Views keep the mapping alive.
@@ -109,6 +112,7 @@ class BundleReader {
                                                 std::shared_ptr<Shard>* shard,
                                                 std::string* scratch) const;
   absl::Status ReadPlainInto(const BundleEntryInfo& e, Tensor* out) const;
+  absl::Status ReadFixedInto(const BundleEntryInfo& e, char* dst) const;
   absl::Status ReadSlicedInto(const BundleEntryInfo& e, const TensorSlice& request,
                               Tensor* out) const;
   absl::Status NotFound(absl::string_view name) const;
