@@ -54,18 +54,6 @@ absl::Status ChecksumMismatch(const std::string& path, const BundleEntryInfo& e,
       ", ", e.offset + e.size, "): stored ", e.crc32c, ", computed ", computed));
 }
 
-// A record's shape and size are only the index's word: before anything is
-// allocated for a payload, it must be seen to lie inside its data file.
-absl::Status CheckPayloadInFile(const BundleEntryInfo& e, const ReadOnlyFile& f) {
-  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
-  if (off > f.size() || size > f.size() - off) {
-    return absl::DataLossError(absl::StrCat(
-        f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
-        ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 struct BundleReader::Shard {
@@ -294,17 +282,54 @@ absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int3
   return shard;
 }
 
-absl::StatusOr<absl::string_view> BundleReader::StoredBytes(const BundleEntryInfo& e,
-                                                            std::shared_ptr<Shard>* shard,
-                                                            std::string* scratch) const {
-  CKPT_ASSIGN_OR_RETURN(*shard, GetShard(e.shard_id));
-  const ReadOnlyFile& f = *(*shard)->file;
+// A record's shape and size are only the index's word: before anything is
+// allocated for a payload, it must be seen to lie inside its data file.
+absl::Status BundleReader::CheckPayloadInFile(const BundleEntryInfo& e) const {
+  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+  const ReadOnlyFile& f = *shard->file;
   const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
   if (off > f.size() || size > f.size() - off) {
     return absl::DataLossError(absl::StrCat(
         f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
         ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tensor> BundleReader::AllocateChecked(const BundleEntryInfo& e,
+                                                      const TensorSlice& request,
+                                                      const TensorShape& shape) const {
+  // Allocate only what the data files can back: a hostile index must not be
+  // able to make us reserve memory for a tensor that is not there.
+  uint64_t stored = 0;
+  if (e.slices.empty()) {
+    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e));
+    stored = static_cast<uint64_t>(e.size);
+  } else {
+    for (const TensorSlice& saved : e.slices) {
+      if (!saved.Intersect(request, nullptr)) continue;
+      CKPT_ASSIGN_OR_RETURN(BundleEntryInfo part, LookupKey(EncodeTensorNameSlice(e.name, saved)));
+      CKPT_RETURN_IF_ERROR(CheckPayloadInFile(part));
+      stored += static_cast<uint64_t>(part.size);
+    }
+  }
+  const uint64_t width = std::max<size_t>(DTypeSize(e.dtype), 1);  // strings: >= 1 byte each
+  const uint64_t needed = static_cast<uint64_t>(shape.num_elements());
+  if (e.slices.empty() ? false : needed > stored / width) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the saved slices of tensor ", Quote(e.name), " in ", prefix_,
+        " do not cover the requested slice ", request.ToString()));
+  }
+  return Tensor::AllocateUninitialized(e.dtype, shape);
+}
+
+absl::StatusOr<absl::string_view> BundleReader::StoredBytes(const BundleEntryInfo& e,
+                                                            std::shared_ptr<Shard>* shard,
+                                                            std::string* scratch) const {
+  CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e));
+  CKPT_ASSIGN_OR_RETURN(*shard, GetShard(e.shard_id));
+  const ReadOnlyFile& f = *(*shard)->file;
+  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
   if (f.mapped().data() != nullptr) return f.mapped().substr(off, size);
   scratch->resize(size);
   return f.Read(off, size, scratch->data());
@@ -343,15 +368,10 @@ absl::Status BundleReader::ReadFixedInto(const BundleEntryInfo& e, char* dst) co
     }
     unit = *u;
   }
-  std::shared_ptr<Shard> shard;
-  CKPT_ASSIGN_OR_RETURN(shard, GetShard(e.shard_id));
+  CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e));
+  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
   const ReadOnlyFile& f = *shard->file;
   const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
-  if (off > f.size() || size > f.size() - off) {
-    return absl::DataLossError(absl::StrCat(
-        f.path(), ": tensor ", Quote(e.name), " at bytes [", off, ", ", off + size,
-        ") runs past the end of the data file (", f.size(), " bytes); truncated?"));
-  }
   uint32_t crc = 0;
   for (uint64_t i = 0; i < size; i += kChunk) {
     size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - i));
@@ -379,9 +399,7 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
           " is stored as ", DTypeName(part.dtype), part.shape.DebugString(), ", expected ",
           DTypeName(e.dtype), saved_shape.DebugString()));
     }
-    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(part.shard_id));
-    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(part, *shard->file));
-    CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(part.dtype, part.shape));
+    CKPT_ASSIGN_OR_RETURN(Tensor t, AllocateChecked(part, TensorSlice(part.shape.rank()), part.shape));
     CKPT_RETURN_IF_ERROR(ReadPlainInto(part, &t));
     CKPT_RETURN_IF_ERROR(CopySliceRegion(e.shape, t, saved, out, request, region));
     ForEachRegionRun(e.shape, saved, request, region, [&](int64_t, int64_t d, int64_t n) {
@@ -398,15 +416,12 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
 
 absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
   CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
-  if (e.slices.empty()) {
-    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
-    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
-  }
-  CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  const TensorSlice whole(e.shape.rank());
+  CKPT_ASSIGN_OR_RETURN(Tensor t, AllocateChecked(e, whole, e.shape));
   if (e.slices.empty()) {
     CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
   } else {
-    CKPT_RETURN_IF_ERROR(ReadSlicedInto(e, TensorSlice(e.shape.rank()), &t));
+    CKPT_RETURN_IF_ERROR(ReadSlicedInto(e, whole, &t));
   }
   return t;
 }
@@ -469,16 +484,12 @@ absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
                                                    Quote(name), e.shape.DebugString(), ": ",
                                                    shape.status().message()));
   }
-  if (e.slices.empty()) {
-    CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
-    CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
-  }
-  CKPT_ASSIGN_OR_RETURN(Tensor out, Tensor::AllocateUninitialized(e.dtype, *shape));
+  CKPT_ASSIGN_OR_RETURN(Tensor out, AllocateChecked(e, slice, *shape));
   if (!e.slices.empty()) {
     CKPT_RETURN_IF_ERROR(ReadSlicedInto(e, slice, &out));
     return out;
   }
-  CKPT_ASSIGN_OR_RETURN(Tensor whole, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  CKPT_ASSIGN_OR_RETURN(Tensor whole, AllocateChecked(e, TensorSlice(e.shape.rank()), e.shape));
   CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &whole));
   CKPT_RETURN_IF_ERROR(CopySliceRegion(e.shape, whole, TensorSlice(e.shape.rank()), &out,
                                        slice, slice));
@@ -494,11 +505,10 @@ absl::StatusOr<std::string> BundleReader::ReadStoredBytes(absl::string_view name
   if (DTypeSize(e.dtype) == 0 && e.dtype != DT_STRING) {
     return absl::UnimplementedError(absl::StrCat("cannot verify dtype ", DTypeName(e.dtype)));
   }
-  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
-  CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e, *shard->file));
   // Decoding verifies every checksum; then hand back the bytes as stored.
-  CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(e.dtype, e.shape));
+  CKPT_ASSIGN_OR_RETURN(Tensor t, AllocateChecked(e, TensorSlice(e.shape.rank()), e.shape));
   CKPT_RETURN_IF_ERROR(ReadPlainInto(e, &t));
+  std::shared_ptr<Shard> shard;
   std::string scratch;
   CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
   return std::string(bytes);

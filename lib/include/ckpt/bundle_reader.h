@@ -108,6 +108,9 @@ class BundleReader {
                                              absl::string_view value) const;
   absl::StatusOr<BundleEntryInfo> LookupKey(absl::string_view key) const;
   absl::StatusOr<std::shared_ptr<Shard>> GetShard(int32_t id) const;
+  absl::Status CheckPayloadInFile(const BundleEntryInfo& e) const;
+  absl::StatusOr<Tensor> AllocateChecked(const BundleEntryInfo& e, const TensorSlice& request,
+                                         const TensorShape& shape) const;
   absl::StatusOr<absl::string_view> StoredBytes(const BundleEntryInfo& e,
                                                 std::shared_ptr<Shard>* shard,
                                                 std::string* scratch) const;
