@@ -41,7 +41,7 @@ std::string ListingText(const BundleReader& reader) {
   return out;
 }
 
-std::string ListingJson(const BundleReader& reader) {
+nlohmann::ordered_json ListingJson(const BundleReader& reader) {
   const auto& h = reader.header();
   nlohmann::ordered_json doc;
   doc["prefix"] = reader.prefix();
@@ -50,6 +50,14 @@ std::string ListingJson(const BundleReader& reader) {
   doc["endianness"] = h.endianness() == ::tensorflow::BundleHeaderProto::BIG ? "big" : "little";
   doc["version"] = {{"producer", h.version().producer()},
                     {"min_consumer", h.version().min_consumer()}};
+  int64_t params = 0, bytes = 0;
+  for (const BundleEntryInfo& e : reader.entries()) {
+    params += e.shape.num_elements();
+    bytes += e.size;
+  }
+  doc["num_tensors"] = reader.entries().size();
+  doc["total_parameters"] = params;
+  doc["total_bytes"] = bytes;
   nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
   for (const BundleEntryInfo& e : reader.entries()) {
     nlohmann::ordered_json t;
@@ -65,7 +73,7 @@ std::string ListingJson(const BundleReader& reader) {
     tensors.push_back(t);
   }
   doc["tensors"] = tensors;
-  return doc.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return doc;
 }
 
 }  // namespace tools

@@ -2,6 +2,7 @@
 #ifndef CKPT_TOOLS_COMMON_LISTING_H_
 #define CKPT_TOOLS_COMMON_LISTING_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "ckpt/bundle_reader.h"
@@ -12,9 +13,10 @@ namespace tools {
 // Header lines, then one aligned row per tensor: name, dtype, shape, size.
 std::string ListingText(const BundleReader& reader);
 // {"prefix", "format", "num_shards", "endianness", "version": {"producer",
-// "min_consumer"}, "tensors": [{"name", "dtype", "shape", "size", "shard",
-// "offset", "slices"}]} followed by a newline.
-std::string ListingJson(const BundleReader& reader);
+// "min_consumer"}, "num_tensors", "total_parameters", "total_bytes",
+// "tensors": [{"name", "dtype", "shape", "size", "shard", "offset",
+// "slices"}]}; tensors in entries() order, so sections can extend them.
+nlohmann::ordered_json ListingJson(const BundleReader& reader);
 
 }  // namespace tools
 }  // namespace ckpt
