@@ -50,9 +50,22 @@ absl::StatusOr<std::string> ResolveCheckpointPrefix(const std::string& path_in) 
         indexes.empty() ? "" : absl::StrCat("; it holds the checkpoints ", absl::StrJoin(indexes, ", "),
                                             ": name one of them")));
   }
+  // Say what is there: checkpoints beside the path the user typed.
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  std::vector<std::string> nearby;
+  absl::StatusOr<std::vector<std::string>> children = env->GetChildren(dir.empty() ? "/" : dir);
+  if (children.ok()) {
+    for (const std::string& c : *children) {
+      if (absl::EndsWith(c, ".index")) nearby.push_back((dir == "." ? "" : dir + "/") + c.substr(0, c.size() - 6));
+    }
+  }
+  std::sort(nearby.begin(), nearby.end());
+  if (nearby.size() > 5) nearby.resize(5);
   return absl::NotFoundError(absl::StrCat(
       "no checkpoint at ", path, ": looked for ", IndexFilename(path),
-      ", a checkpoint file of that name, and a directory"));
+      ", a checkpoint file of that name, and a directory",
+      nearby.empty() ? (children.ok() ? absl::StrCat("; ", dir, " holds no checkpoint") : "")
+                     : absl::StrCat("; checkpoints in ", dir, ": ", absl::StrJoin(nearby, ", "))));
 }
 
 }  // namespace tools

@@ -51,7 +51,8 @@ absl::Status ChecksumMismatch(const std::string& path, const BundleEntryInfo& e,
                               uint32_t computed) {
   return absl::DataLossError(absl::StrCat(
       path, ": checksum does not match for tensor ", Quote(e.name), " at bytes [", e.offset,
-      ", ", e.offset + e.size, "): stored ", e.crc32c, ", computed ", computed));
+      ", ", e.offset + e.size, "): stored ", absl::Hex(e.crc32c, absl::kZeroPad8),
+      ", computed ", absl::Hex(computed, absl::kZeroPad8)));
 }
 
 }  // namespace
@@ -309,6 +310,7 @@ absl::StatusOr<Tensor> BundleReader::AllocateChecked(const BundleEntryInfo& e,
     for (const TensorSlice& saved : e.slices) {
       if (!saved.Intersect(request, nullptr)) continue;
       CKPT_ASSIGN_OR_RETURN(BundleEntryInfo part, LookupKey(EncodeTensorNameSlice(e.name, saved)));
+      part.name = absl::StrCat(e.name, "[", saved.ToString(), "]");
       CKPT_RETURN_IF_ERROR(CheckPayloadInFile(part));
       stored += static_cast<uint64_t>(part.size);
     }
@@ -392,6 +394,7 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
     TensorSlice region;
     if (!saved.Intersect(request, &region)) continue;
     CKPT_ASSIGN_OR_RETURN(BundleEntryInfo part, LookupKey(EncodeTensorNameSlice(e.name, saved)));
+    part.name = absl::StrCat(e.name, "[", saved.ToString(), "]");  // for messages
     CKPT_ASSIGN_OR_RETURN(TensorShape saved_shape, saved.SliceShape(e.shape));
     if (!part.slices.empty() || part.dtype != e.dtype || part.shape != saved_shape) {
       return absl::DataLossError(absl::StrCat(
