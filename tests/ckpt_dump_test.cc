@@ -12,6 +12,7 @@
 #include "ckpt/checkpoint_state.h"
 #include "ckpt/naming.h"
 #include "gtest/gtest.h"
+#include "trackable_object_graph.pb.h"
 #include "util/test_util.h"
 
 namespace ckpt {
@@ -116,6 +117,26 @@ TEST(CkptDumpTest, VerifyCleanAndCorrupt) {
   ExpectGolden("--verify " + prefix, "dump_verify_truncated.txt", 2, dir.path());
 }
 
+TEST(CkptDumpTest, ValuesAndStats) {
+  testing::ScratchDir dir;
+  const std::string prefix = MakeSample(dir);
+  ExpectGolden("--tensor='dense/*' --tensor=vocab " + prefix, "dump_values_glob.txt", 0, dir.path());
+  ExpectGolden("--all_tensors " + prefix, "dump_all_tensors.txt", 0, dir.path());
+  ExpectGolden("--tensor=embedding --max_elements=10 " + prefix, "dump_values_summarized.txt", 0, dir.path());
+  ExpectGolden("--stats " + prefix, "dump_stats.txt", 0, dir.path());
+  ExpectGolden("--json --stats --tensor=dense/bias --tensor=half --tensor=vocab " + prefix,
+               "dump_values_stats.json", 0, dir.path());
+  ExpectGolden("--tensor=dense/kernal " + prefix, "dump_values_unknown.txt", 2, dir.path());
+}
+
+TEST(CkptDumpTest, CorpusValues) {
+  CKPT_REQUIRE_CORPUS(corpus);
+  ExpectGolden("--all_tensors --stats " + corpus + "/udacity_save_restore/model.ckpt", "corpus_values_udacity.txt", 0, "", corpus);
+  ExpectGolden("--tensor='*conv3/b*' --tensor='save_counter*' --stats " + corpus + "/tf2_object_graph/ckpt-1",
+               "corpus_values_tf2.txt", 0, "", corpus);
+  ExpectGolden("--all_tensors --json " + corpus + "/saved_model_half_plus_two", "corpus_values_saved_model.json", 0, "", corpus);
+}
+
 TEST(CkptDumpTest, State) {
   testing::ScratchDir dir;
   MakeSample(dir);
@@ -140,6 +161,64 @@ TEST(CkptDumpTest, CorpusListingsAndVerify) {
     ExpectGolden("--verify " + prefix, "corpus_" + name + "_verify.txt", 0, "", corpus);
   }
   ExpectGolden("--state " + corpus + "/tf2_object_graph", "corpus_tf2_state.txt", 0, "", corpus);
+}
+
+TEST(CkptDumpTest, CorpusMetaGraphsAndObjectGraph) {
+  CKPT_REQUIRE_CORPUS(corpus);
+  ExpectGolden("--meta " + corpus + "/udacity_save_restore/model.ckpt.meta", "corpus_meta_udacity_model.txt", 0, "", corpus);
+  ExpectGolden("--meta " + corpus + "/udacity_save_restore/train_model.ckpt", "corpus_meta_udacity_train.txt", 0, "", corpus);
+  ExpectGolden("--meta --json " + corpus + "/udacity_save_restore/model.ckpt", "corpus_meta_udacity_model.json", 0, "", corpus);
+  ExpectGolden("--meta " + corpus + "/saved_model_half_plus_two", "corpus_meta_saved_model.txt", 0, "", corpus);
+  ExpectGolden("--meta " + corpus + "/saved_model_half_plus_two/saved_model.pb --json", "corpus_meta_saved_model.json", 0, "", corpus);
+  ExpectGolden("--meta " + corpus + "/v1_half_plus_two/export.meta", "corpus_meta_v1.txt", 0, "", corpus);
+  ExpectGolden("--object_graph " + corpus + "/tf2_object_graph", "corpus_object_graph.txt", 0, "", corpus);
+  ExpectGolden("--object_graph " + corpus + "/udacity_save_restore/model.ckpt", "corpus_object_graph_tf1.txt", 2, "", corpus);
+}
+
+// An object graph with an optimizer and its slots, as Keras saves one.
+TEST(CkptDumpTest, ObjectGraphShowsOptimizerSlots) {
+  testing::ScratchDir dir;
+  const std::string prefix = dir.Join("ckpt-1");
+  tensorflow::TrackableObjectGraph g;
+  auto* root = g.add_nodes();                       // 0
+  auto* layer = g.add_nodes();                      // 1
+  auto* kernel = g.add_nodes();                     // 2
+  auto* opt = g.add_nodes();                        // 3
+  auto* m = g.add_nodes();                          // 4
+  auto* step = g.add_nodes();                       // 5
+  auto child = [](tensorflow::TrackableObjectGraph::TrackableObject* n, int id, const char* name) {
+    auto* c = n->add_children();
+    c->set_node_id(id);
+    c->set_local_name(name);
+  };
+  auto attr = [](tensorflow::TrackableObjectGraph::TrackableObject* n, const std::string& key) {
+    auto* a = n->add_attributes();
+    a->set_name("VARIABLE_VALUE");
+    a->set_checkpoint_key(key);
+  };
+  child(root, 1, "dense");
+  child(root, 3, "optimizer");
+  child(layer, 2, "kernel");
+  child(opt, 5, "iter");
+  attr(kernel, "dense/kernel/.ATTRIBUTES/VARIABLE_VALUE");
+  attr(m, "dense/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE");
+  attr(step, "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE");
+  auto* slot = opt->add_slot_variables();
+  slot->set_original_variable_node_id(2);
+  slot->set_slot_name("m");
+  slot->set_slot_variable_node_id(4);
+  {
+    BundleWriter writer(prefix);
+    Tensor graph(DT_STRING, TensorShape({}));
+    (*graph.mutable_strings())[0] = g.SerializeAsString();
+    ASSERT_TRUE(writer.Add("_CHECKPOINTABLE_OBJECT_GRAPH", graph).ok());
+    ASSERT_TRUE(writer.Add("dense/kernel/.ATTRIBUTES/VARIABLE_VALUE", Tensor(DT_FLOAT, TensorShape({2, 2}))).ok());
+    ASSERT_TRUE(writer.Add("dense/kernel/.OPTIMIZER_SLOT/optimizer/m/.ATTRIBUTES/VARIABLE_VALUE",
+                           Tensor(DT_FLOAT, TensorShape({2, 2}))).ok());
+    ASSERT_TRUE(writer.Add("optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE", Tensor(DT_INT64, TensorShape({}))).ok());
+    ASSERT_TRUE(writer.Finish().ok());
+  }
+  ExpectGolden("--object_graph " + prefix, "dump_object_graph_slots.txt", 0, dir.path());
 }
 
 // Acceptance: the JSON listing agrees with every MANIFEST.json of the corpus.

@@ -1,14 +1,24 @@
 // ckpt_dump PATH: what is in a checkpoint, whether it is intact, and the
 // values, statistics, graph and state around it.
+#include <fnmatch.h>
+
+#include <cmath>
 #include <iostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "ckpt/bundle_reader.h"
 #include "common/checkpoint_path.h"
 #include "common/cli.h"
 #include "common/json_out.h"
 #include "common/listing.h"
+#include "common/meta_summary.h"
+#include "common/object_graph.h"
 #include "common/state.h"
+#include "common/stats.h"
+#include "common/numeric.h"
+#include "common/values.h"
 #include "common/verify.h"
 
 namespace {
@@ -21,6 +31,104 @@ const char kSynopsis[] =
     "(.index, .data-*, .meta), a directory with a 'checkpoint' file (its latest\n"
     "checkpoint), or a SavedModel directory (its variables/variables).\n"
     "Without options: a header and one row per tensor (name, dtype, shape, bytes).";
+
+// JSON has no NaN or infinity: spell them as JavaScript does, in strings.
+nlohmann::ordered_json JsonNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+// The first `limit` elements, flattened: numbers (complex as [re, im]),
+// strings as text (invalid UTF-8 replaced when printed), bools as bools.
+nlohmann::ordered_json JsonValues(const ckpt::Tensor& t, int64_t limit) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  const int64_t n = std::min<int64_t>(t.NumElements(), limit < 0 ? t.NumElements() : limit);
+  for (int64_t i = 0; i < n; ++i) {
+    if (t.dtype() == ckpt::DT_STRING) {
+      out.push_back(t.strings()[i]);
+    } else if (t.dtype() == ckpt::DT_BOOL) {
+      out.push_back(IntegralValue(t, i) != 0);
+    } else if (IsComplex(t.dtype())) {
+      out.push_back({JsonNumber(ComponentAsDouble(t, i, 0)), JsonNumber(ComponentAsDouble(t, i, 1))});
+    } else if (t.dtype() == ckpt::DT_UINT64) {
+      out.push_back(UnsignedValue(t, i));
+    } else if (IsIntegral(t.dtype())) {
+      out.push_back(IntegralValue(t, i));
+    } else {
+      out.push_back(JsonNumber(ComponentAsDouble(t, i)));
+    }
+  }
+  return out;
+}
+
+std::string StatsLine(const TensorStats& st) {
+  if (st.count == st.nan + st.inf) {
+    return absl::StrCat("count ", st.count, "  nan ", st.nan, "  inf ", st.inf, "  (no finite values)");
+  }
+  return absl::StrFormat("min %.9g  max %.9g  mean %.9g  std %.9g\n  count %d  nan %d  inf %d  zeros %d  %s",
+                         st.min, st.max, st.mean, st.std, st.count, st.nan, st.inf, st.zeros,
+                         st.histogram.empty() ? "" : "|" + Sparkline(st.histogram) + "|");
+}
+
+nlohmann::ordered_json StatsJson(const TensorStats& st) {
+  return {{"count", st.count}, {"nan", st.nan}, {"inf", st.inf}, {"zeros", st.zeros},
+          {"min", JsonNumber(st.min)}, {"max", JsonNumber(st.max)},
+          {"mean", JsonNumber(st.mean)}, {"std", JsonNumber(st.std)},
+          {"histogram", st.histogram}};
+}
+
+// --tensor/--all_tensors values and --stats, per selected tensor.
+int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool json,
+              nlohmann::ordered_json* doc) {
+  const std::vector<std::string> patterns = cli.GetAll("tensor");
+  const bool all = cli.Has("all_tensors") || (patterns.empty() && cli.Has("stats"));
+  const bool show_values = cli.Has("all_tensors") || !patterns.empty();
+  int64_t max_elements = kDefaultMaxPrintedElements;
+  if (cli.Has("max_elements") && !absl::SimpleAtoi(cli.Get("max_elements"), &max_elements)) {
+    return cli.Fail("--max_elements needs a whole number");
+  }
+  const auto& entries = reader.entries();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ckpt::BundleEntryInfo& e = entries[i];
+    bool selected = all;
+    for (size_t p = 0; p < patterns.size(); ++p) {
+      if (patterns[p] == e.name || fnmatch(patterns[p].c_str(), e.name.c_str(), 0) == 0) {
+        selected = true;
+      }
+    }
+    if (!selected) continue;
+    auto& jt = (*doc)["tensors"][i];
+    if (!json) std::cout << "\n" << e.name << "  " << ckpt::DTypeName(e.dtype) << e.shape.DebugString() << "\n";
+    if (e.dtype != ckpt::DT_STRING && !ckpt::DTypeIsFixedSize(e.dtype)) {
+      if (!json) std::cout << "(values of dtype " << ckpt::DTypeName(e.dtype) << " cannot be decoded)\n";
+      continue;
+    }
+    absl::StatusOr<ckpt::Tensor> t = e.slices.empty() ? reader.ReadView(e.name) : reader.Read(e.name);
+    if (!t.ok()) return cli.Fail(t.status());
+    if (show_values) {
+      if (json) {
+        jt["values"] = JsonValues(*t, max_elements);
+        if (max_elements >= 0 && t->NumElements() > max_elements) jt["values_truncated"] = true;
+      } else {
+        std::cout << FormatValues(*t, max_elements) << "\n";
+      }
+    }
+    if (cli.Has("stats")) {
+      absl::StatusOr<TensorStats> st = ComputeStats(*t);
+      if (!st.ok()) {
+        if (!json) std::cout << "(no statistics for " << ckpt::DTypeName(e.dtype) << ")\n";
+        continue;
+      }
+      if (json) {
+        jt["stats"] = StatsJson(*st);
+      } else {
+        std::cout << "  " << StatsLine(*st) << "\n";
+      }
+    }
+  }
+  return kExitOk;
+}
 
 int RunVerify(const CommandLine& cli, const ckpt::BundleReader& reader, bool json,
               nlohmann::ordered_json* doc) {
@@ -59,8 +167,21 @@ int RunVerify(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
 int main(int argc, char** argv) {
   CommandLine cli("ckpt_dump", kSynopsis,
                   {{"json", false, false, "print one JSON document (fields in README)"},
+                   {"tensor", true, true,
+                    "print the values of tensor NAME in NumPy's layout; * and ? glob"},
+                   {"all_tensors", false, false, "print the values of every tensor"},
+                   {"max_elements", true, false,
+                    "summarize values with ... past this many elements (default 1000; -1: never)"},
+                   {"stats", false, false,
+                    "per tensor: min, max, mean, std, NaN/Inf/zero counts and a histogram "
+                    "(of the --tensor ones, else of all)"},
                    {"verify", false, false,
                     "read every tensor and check every checksum; exit 1 if any is bad"},
+                   {"meta", false, false,
+                    "for a .meta, saved_model.pb or SavedModel dir: version, ops, variables, "
+                    "saver, collections, signatures"},
+                   {"object_graph", false, false,
+                    "TF2 checkpoints: the saved object tree with each object's tensors and slots"},
                    {"state", false, false,
                     "the directory's 'checkpoint' file: checkpoints, times, which exist"}});
   int code = kExitOk;
@@ -69,6 +190,12 @@ int main(int argc, char** argv) {
   const std::string path = cli.positional()[0];
   const bool json = cli.Has("json");
 
+  if (cli.Has("meta")) {
+    absl::StatusOr<MetaReport> meta = DescribeMeta(path);
+    if (!meta.ok()) return cli.Fail(meta.status());
+    std::cout << (json ? JsonText(meta->json) : meta->text);
+    return kExitOk;
+  }
   if (cli.Has("state")) {
     absl::StatusOr<StateReport> state = DescribeCheckpointState(path);
     if (!state.ok()) return cli.Fail(state.status());
@@ -81,9 +208,37 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<ckpt::BundleReader>> reader = ckpt::BundleReader::Open(*prefix);
   if (!reader.ok()) return cli.Fail(reader.status());
 
+  // Sections that can fail do so before anything is printed.
+  for (const std::string& pattern : cli.GetAll("tensor")) {
+    bool any = false;
+    for (const ckpt::BundleEntryInfo& e : (*reader)->entries()) {
+      any = any || pattern == e.name || fnmatch(pattern.c_str(), e.name.c_str(), 0) == 0;
+    }
+    if (!any) {
+      absl::StatusOr<ckpt::BundleEntryInfo> e = (*reader)->GetEntry(pattern);
+      return cli.Fail(e.status());
+    }
+  }
+  absl::StatusOr<ObjectGraphReport> graph;
+  if (cli.Has("object_graph")) {
+    graph = DescribeObjectGraph(**reader);
+    if (!graph.ok()) return cli.Fail(graph.status());
+  }
   nlohmann::ordered_json doc = ListingJson(**reader);
   if (!json) std::cout << ListingText(**reader);
   int exit_code = kExitOk;
+  if (cli.Has("object_graph")) {
+    if (json) {
+      doc["object_graph"] = graph->json;
+    } else {
+      std::cout << "\nobject graph (" << graph->json["num_nodes"].get<int>() << " nodes):\n"
+                << graph->text;
+    }
+  }
+  if (cli.Has("tensor") || cli.Has("all_tensors") || cli.Has("stats")) {
+    int values_code = RunValues(cli, **reader, json, &doc);
+    if (values_code != kExitOk) return values_code;
+  }
   if (cli.Has("verify")) {
     if (!json) std::cout << "\n";
     exit_code = RunVerify(cli, **reader, json, &doc);
