@@ -508,7 +508,9 @@ double ChangeScore(const ValueDiff& v) {
   if (v.nonfinite_differing > 0) return kInf;
   if (v.max_abs_diff == 0.0) return 0.0;
   const double rms = v.l2_a / std::sqrt(static_cast<double>(v.elements));
-  return rms > 0.0 ? v.max_abs_diff / rms : kInf;
+  const double score = rms > 0.0 ? v.max_abs_diff / rms : kInf;
+  // inf / inf (values near the double range's end) must still sort.
+  return std::isnan(score) ? kInf : score;
 }
 
 void SortByChange(std::vector<TensorDiff>* tensors) {
