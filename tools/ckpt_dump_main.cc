@@ -98,7 +98,7 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
       }
     }
     if (!selected) continue;
-    auto& jt = (*doc)["tensors"][i];
+    nlohmann::ordered_json* jt = json ? &(*doc)["tensors"][i] : nullptr;
     if (!json) std::cout << "\n" << e.name << "  " << ckpt::DTypeName(e.dtype) << e.shape.DebugString() << "\n";
     if (e.dtype != ckpt::DT_STRING && !ckpt::DTypeIsFixedSize(e.dtype)) {
       if (!json) std::cout << "(values of dtype " << ckpt::DTypeName(e.dtype) << " cannot be decoded)\n";
@@ -108,8 +108,8 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
     if (!t.ok()) return cli.Fail(t.status());
     if (show_values) {
       if (json) {
-        jt["values"] = JsonValues(*t, max_elements);
-        if (max_elements >= 0 && t->NumElements() > max_elements) jt["values_truncated"] = true;
+        (*jt)["values"] = JsonValues(*t, max_elements);
+        if (max_elements >= 0 && t->NumElements() > max_elements) (*jt)["values_truncated"] = true;
       } else {
         std::cout << FormatValues(*t, max_elements) << "\n";
       }
@@ -121,7 +121,7 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
         continue;
       }
       if (json) {
-        jt["stats"] = StatsJson(*st);
+        (*jt)["stats"] = StatsJson(*st);
       } else {
         std::cout << "  " << StatsLine(*st) << "\n";
       }
@@ -224,8 +224,13 @@ int main(int argc, char** argv) {
     graph = DescribeObjectGraph(**reader);
     if (!graph.ok()) return cli.Fail(graph.status());
   }
-  nlohmann::ordered_json doc = ListingJson(**reader);
-  if (!json) std::cout << ListingText(**reader);
+  // Text output streams; only --json builds the document.
+  nlohmann::ordered_json doc;
+  if (json) {
+    doc = ListingJson(**reader);
+  } else {
+    std::cout << ListingText(**reader);
+  }
   int exit_code = kExitOk;
   if (cli.Has("object_graph")) {
     if (json) {
