@@ -91,7 +91,7 @@ BundleWriter::BundleWriter(std::string prefix, BundleWriterOptions options)
   }
   std::string dir = DirName(prefix_);
   if (!dir.empty()) {
-    status_ = env_->CreateDir(dir);
+    status_ = CreateDirRecursively(env_, dir);
     if (!status_.ok()) return;
   }
   data_tmp_ = absl::StrCat(DataFilename(prefix_, 0, 1), ".tempstate", env_->Random64());

@@ -64,7 +64,7 @@ absl::Status MergeBundles(Env* env, absl::Span<const std::string> prefixes,
   const int32_t num_shards = std::max<int32_t>(1, static_cast<int32_t>(renames_from.size()));
   merged_header.set_num_shards(num_shards);
   const std::string dir = DirName(merged_prefix);
-  if (!dir.empty()) CKPT_RETURN_IF_ERROR(env->CreateDir(dir));
+  if (!dir.empty()) CKPT_RETURN_IF_ERROR(CreateDirRecursively(env, dir));
 
   const std::string index_path = IndexFilename(merged_prefix);
   const std::string index_tmp = absl::StrCat(index_path, ".tempstate", env->Random64());

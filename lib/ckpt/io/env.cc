@@ -22,6 +22,13 @@ absl::Status WriteFileAtomically(Env* env, const std::string& path,
   return s;
 }
 
+absl::Status CreateDirRecursively(Env* env, const std::string& dir) {
+  if (dir.empty() || env->IsDirectory(dir)) return absl::OkStatus();
+  std::string parent = DirName(dir);
+  if (!parent.empty() && parent != dir) CKPT_RETURN_IF_ERROR(CreateDirRecursively(env, parent));
+  return env->CreateDir(dir);
+}
+
 absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path,
                                              uint64_t max_bytes) {
   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<ReadOnlyFile> f, env->NewReadOnlyFile(path));

@@ -6,7 +6,7 @@
 //   CKPT_RETURN_IF_ERROR(writer.Finish());
 //   // -> /tmp/run/model.ckpt.index and /tmp/run/model.ckpt.data-00000-of-00001
 //
-// Payloads go to the data file in the order they are added; index records
+// Missing directories above the prefix are created. Payloads go to the data file in the order they are added; index records
 // are sorted by name. With default options the files are byte-identical to
 // what TensorFlow writes for the same tensors added in the same order.
 //

@@ -100,6 +100,9 @@ class Env {
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view data);
 
+// Creates `dir` and any missing parents (mkdir -p); existing ones are fine.
+absl::Status CreateDirRecursively(Env* env, const std::string& dir);
+
 // Reads a whole (small) file. Fails with OutOfRange if it exceeds max_bytes.
 absl::StatusOr<std::string> ReadFileToString(Env* env, const std::string& path,
                                              uint64_t max_bytes = 64 << 20);
