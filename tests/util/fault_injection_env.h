@@ -76,7 +76,7 @@ inline constexpr int kNumOpKinds = 9;
 // "NewWritableFile", "Append", ... as used in error messages and StepLog().
 const char* OpKindName(OpKind kind);
 
-class FaultInjectionEnv final : public Env {
+class FaultInjectionEnv : public Env {
  public:
   // `base` is not owned and must outlive this object.
   explicit FaultInjectionEnv(Env* base);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ckpt/bundle/index_table.h"
 #include "ckpt/bundle/slice_key.h"
@@ -91,13 +92,13 @@ BundleWriter::BundleWriter(std::string prefix, BundleWriterOptions options)
   }
   std::string dir = DirName(prefix_);
   if (!dir.empty()) {
-    status_ = CreateDirRecursively(env_, dir);
+    status_ = Annotate(CreateDirRecursively(env_, dir));
     if (!status_.ok()) return;
   }
   data_tmp_ = absl::StrCat(DataFilename(prefix_, 0, 1), ".tempstate", env_->Random64());
   absl::StatusOr<std::unique_ptr<WritableFile>> f = env_->NewWritableFile(data_tmp_);
   if (!f.ok()) {
-    status_ = f.status();
+    status_ = Annotate(f.status());
     return;
   }
   data_ = std::make_unique<DataFile>();
@@ -120,8 +121,15 @@ void BundleWriter::RemoveTempFiles() {
 }
 
 absl::Status BundleWriter::Fail(absl::Status s) {
-  if (status_.ok()) status_ = s;
+  if (status_.ok()) status_ = Annotate(std::move(s));
   return status_;
+}
+
+absl::Status BundleWriter::Annotate(absl::Status s) const {
+  // Errors from the Env usually name their file already; a custom Env's may
+  // not, and the user must still learn which checkpoint failed.
+  if (s.ok() || absl::StrContains(s.message(), prefix_)) return s;
+  return absl::Status(s.code(), absl::StrCat("writing checkpoint ", prefix_, ": ", s.message()));
 }
 
 absl::Status BundleWriter::Add(absl::string_view name, const Tensor& tensor) {
@@ -277,8 +285,8 @@ absl::Status BundleWriter::Finish() {
   }
   if (!s.ok()) {
     RemoveTempFiles();
-    status_ = s;
-    return s;
+    status_ = Annotate(s);
+    return status_;
   }
   data_.reset();
   return absl::OkStatus();

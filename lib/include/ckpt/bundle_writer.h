@@ -81,6 +81,7 @@ class BundleWriter {
   struct DataFile;
   absl::Status AddEntry(const std::string& key, const Tensor& tensor);
   absl::Status Fail(absl::Status s);
+  absl::Status Annotate(absl::Status s) const;
   bool DataIsBigEndian() const {
     return options_.byte_order == ByteOrder::kBig ||
            (options_.byte_order == ByteOrder::kHost &&
