@@ -2,6 +2,8 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/bundle_writer.h"
 #include "ckpt/checkpoint_state.h"
+#include <nlohmann/json.hpp>
+
 #include "gtest/gtest.h"
 #include "util/test_util.h"
 
@@ -60,6 +62,47 @@ TEST(ToolsTest, ConvertReportsCorruptSource) {
   EXPECT_NE(out.find("checksum does not match"), std::string::npos) << out;
   EXPECT_NE(out.find("'w'"), std::string::npos) << out;
   EXPECT_FALSE(testing::FileExists(dir.Join("copy.index")));
+}
+
+}  // namespace
+}  // namespace ckpt
+
+namespace ckpt {
+namespace {
+
+// A hostile tensor name must not reach the terminal as an escape sequence.
+TEST(ToolsTest, ControlCharactersInNamesAreEscaped) {
+  testing::ScratchDir dir;
+  const std::string prefix = dir.Join("evil");
+  {
+    BundleWriter writer(prefix);
+    ASSERT_TRUE(writer.Add("title\x1b]0;pwned\x07/w", Tensor(DT_FLOAT, TensorShape({1}))).ok());
+    ASSERT_TRUE(writer.Finish().ok());
+  }
+  for (const std::string& cmd : {ToolPath("ckpt_dump") + " " + prefix,
+                                 ToolPath("ckpt_dump") + " --all_tensors --verify " + prefix,
+                                 ToolPath("ckpt_diff") + " --all " + prefix + " " + prefix}) {
+    std::string out;
+    RunCommand(cmd, &out);
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << cmd;
+    EXPECT_NE(out.find("title\\x1b]0;pwned\\x07/w"), std::string::npos) << cmd << "\n" << out;
+  }
+}
+
+// Names are bytes; JSON output stays valid JSON whatever they hold.
+TEST(ToolsTest, JsonStaysValidWithNonUtf8Names) {
+  testing::ScratchDir dir;
+  const std::string prefix = dir.Join("bytes");
+  {
+    BundleWriter writer(prefix);
+    ASSERT_TRUE(writer.Add("caf\xe9/\xff\xfe", Tensor(DT_FLOAT, TensorShape({1}))).ok());
+    ASSERT_TRUE(writer.Finish().ok());
+  }
+  std::string out;
+  ASSERT_EQ(RunCommand(ToolPath("ckpt_dump") + " --json --all_tensors " + prefix, &out, false), 0);
+  auto doc = nlohmann::json::parse(out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_FALSE(doc.is_discarded()) << out;
+  EXPECT_EQ(doc["tensors"].size(), 1u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "ckpt/bundle_reader.h"
 #include "common/checkpoint_path.h"
 #include "common/cli.h"
+#include "common/format.h"
 #include "common/json_out.h"
 #include "common/listing.h"
 #include "common/meta_summary.h"
@@ -99,7 +100,7 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
     }
     if (!selected) continue;
     nlohmann::ordered_json* jt = json ? &(*doc)["tensors"][i] : nullptr;
-    if (!json) std::cout << "\n" << e.name << "  " << ckpt::DTypeName(e.dtype) << e.shape.DebugString() << "\n";
+    if (!json) std::cout << "\n" << DisplayName(e.name) << "  " << ckpt::DTypeName(e.dtype) << e.shape.DebugString() << "\n";
     if (e.dtype != ckpt::DT_STRING && !ckpt::DTypeIsFixedSize(e.dtype)) {
       if (!json) std::cout << "(values of dtype " << ckpt::DTypeName(e.dtype) << " cannot be decoded)\n";
       continue;
@@ -147,8 +148,8 @@ int RunVerify(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
   } else {
     for (const std::string& e : report.structural_errors) std::cout << "FILE   " << e << "\n";
     for (const TensorVerdict& v : report.tensors) {
-      if (!v.ok) std::cout << "BAD    " << v.name << ": " << v.status.message() << "\n";
-      if (!v.checked) std::cout << "SKIP   " << v.name << ": dtype cannot be decoded\n";
+      if (!v.ok) std::cout << "BAD    " << DisplayName(v.name) << ": " << DisplayName(v.status.message()) << "\n";
+      if (!v.checked) std::cout << "SKIP   " << DisplayName(v.name) << ": dtype cannot be decoded\n";
     }
     std::cout << "verify: " << report.tensors.size() - report.bad - report.unchecked << " ok, "
               << report.bad << " bad"

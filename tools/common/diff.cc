@@ -623,7 +623,7 @@ std::string DiffText(const DiffReport& report, bool list_all) {
   const size_t name_limit = std::max(room, kMinNameWidth);
   size_t name_width = 1;
   for (const TensorDiff* d : shown) {
-    if (d->name.size() <= name_limit) name_width = std::max(name_width, d->name.size());
+    if (DisplayName(d->name).size() <= name_limit) name_width = std::max(name_width, DisplayName(d->name).size());
   }
 
   std::string out = absl::StrCat("A: ", report.prefix_a, "\nB: ", report.prefix_b, "\n");
@@ -631,9 +631,9 @@ std::string DiffText(const DiffReport& report, bool list_all) {
   const std::string indent(kLabelWidth, ' ');
   for (const TensorDiff* d : shown) {
     const std::string type = TypeColumn(*d);
-    absl::StrAppend(&out, absl::StrFormat("%-*s", kLabelWidth, StatusLabel(d->status)), d->name);
-    if (d->name.size() <= name_width) {
-      absl::StrAppend(&out, std::string(name_width - d->name.size() + 2, ' '), type, "\n");
+    absl::StrAppend(&out, absl::StrFormat("%-*s", kLabelWidth, StatusLabel(d->status)), DisplayName(d->name));
+    if (DisplayName(d->name).size() <= name_width) {
+      absl::StrAppend(&out, std::string(name_width - DisplayName(d->name).size() + 2, ' '), type, "\n");
     } else {
       const size_t column = kLabelWidth + name_width + 2;
       const size_t pad = column + type.size() <= kLineWidth ? column : kLabelWidth;

@@ -18,6 +18,20 @@ std::string HumanBytes(uint64_t bytes) {
   return absl::StrFormat("%.1f %s", v, kUnits[unit]);
 }
 
+std::string DisplayName(absl::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::string ShapeString(const std::vector<int64_t>& dims) {
   return "[" + absl::StrJoin(dims, ",") + "]";
 }

@@ -16,7 +16,7 @@ std::string ListingText(const BundleReader& reader) {
   for (const BundleEntryInfo& e : reader.entries()) {
     params += e.shape.num_elements();
     bytes += e.size;
-    name_width = std::max(name_width, e.name.size());
+    name_width = std::max(name_width, DisplayName(e.name).size());
     type_width = std::max(type_width, DTypeName(e.dtype).size());
     shape_width = std::max(shape_width, e.shape.DebugString().size());
   }
@@ -34,7 +34,7 @@ std::string ListingText(const BundleReader& reader) {
     std::string size = e.slices.empty()
                            ? HumanBytes(static_cast<uint64_t>(e.size))
                            : absl::StrCat(e.slices.size(), " slices");
-    absl::StrAppend(&out, absl::StrFormat("%-*s  %-*s  %-*s  %s\n", name_width, e.name,
+    absl::StrAppend(&out, absl::StrFormat("%-*s  %-*s  %-*s  %s\n", name_width, DisplayName(e.name),
                                           type_width, DTypeName(e.dtype), shape_width,
                                           e.shape.DebugString(), size));
   }

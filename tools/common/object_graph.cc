@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/format.h"
 #include "trackable_object_graph.pb.h"
 
 namespace ckpt {
@@ -75,20 +76,20 @@ absl::StatusOr<ObjectGraphReport> DescribeObjectGraph(const BundleReader& reader
   walk = [&](int id, const std::string& label, const std::string& indent, bool last, int depth) {
     const std::string branch = depth == 0 ? "" : (last ? "└── " : "├── ");
     if (id < 0 || id >= n) {
-      absl::StrAppend(&r.text, indent, branch, label, "  (bad node id ", id, ")\n");
+      absl::StrAppend(&r.text, indent, branch, DisplayName(label), "  (bad node id ", id, ")\n");
       return;
     }
     if (shown[id]) {
-      absl::StrAppend(&r.text, indent, branch, label, "  (node ", id, ", shown above)\n");
+      absl::StrAppend(&r.text, indent, branch, DisplayName(label), "  (node ", id, ", shown above)\n");
       return;
     }
     shown[id] = true;
     const auto& node = graph.nodes(id);
-    absl::StrAppend(&r.text, indent, branch, label, "  (node ", id, ")\n");
+    absl::StrAppend(&r.text, indent, branch, DisplayName(label), "  (node ", id, ")\n");
     const std::string child_indent = depth == 0 ? "" : indent + (last ? "    " : "│   ");
     std::vector<std::string> leaves;
     for (const auto& a : node.attributes()) {
-      leaves.push_back(absl::StrCat("[", a.name(), "] ", a.checkpoint_key(), describe_tensor(a.checkpoint_key())));
+      leaves.push_back(absl::StrCat("[", DisplayName(a.name()), "] ", DisplayName(a.checkpoint_key()), describe_tensor(a.checkpoint_key())));
     }
     for (const auto& [slot, slot_node] : slots_of[id]) {
       std::string key;

@@ -25,6 +25,10 @@ namespace {
 // that the checksum reads cached bytes.
 constexpr size_t kChunk = 256 << 10;
 
+// Up to this many data files are opened by Open (more are opened on first
+// read, to bound the descriptors a reader holds).
+constexpr int kMaxShardsOpenedAtOpen = 64;
+
 std::string Quote(absl::string_view name) {
   return absl::StrCat("'", absl::CHexEscape(name), "'");
 }
@@ -132,6 +136,13 @@ absl::Status BundleReader::Init() {
     entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                   [&](const BundleEntryInfo& e) { return slice_keys.count(e.name) > 0; }),
                    entries_.end());
+  }
+  // Open the data files now rather than at first read, so that a checkpoint
+  // deleted after Open (a trainer's retention) still reads whole: an open
+  // file outlives its name. One that cannot be opened now is left for its
+  // first read to report, as before.
+  if (header_.num_shards() <= kMaxShardsOpenedAtOpen) {
+    for (int32_t id = 0; id < header_.num_shards(); ++id) GetShard(id).IgnoreError();
   }
   return absl::OkStatus();
 }

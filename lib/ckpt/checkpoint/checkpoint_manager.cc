@@ -34,7 +34,14 @@ absl::StatusOr<std::unique_ptr<CheckpointManager>> CheckpointManager::Create(
       for (int i = 0; i < st->all_model_checkpoint_paths_size(); ++i) {
         const double t = st->all_model_checkpoint_timestamps(i);
         if (t <= m->last_preserved_) continue;
-        m->kept_.emplace_back(JoinPath(dir, st->all_model_checkpoint_paths(i)), t);
+        // Retention deletes what it manages: only ever take on checkpoints
+        // of our own name in our own directory, whatever the file says.
+        const std::string& p = st->all_model_checkpoint_paths(i);
+        const std::string base = BaseName(p);
+        const bool ours = (p == base || JoinPath(dir, base) == p) &&
+                          absl::StartsWith(base, options.basename + "-") &&
+                          base.find('/') == std::string::npos && base != "." && base != "..";
+        if (ours) m->kept_.emplace_back(JoinPath(dir, base), t);
       }
     }
   } else if (!absl::IsNotFound(st.status())) {

@@ -6,32 +6,29 @@
 
 namespace ckpt {
 
+namespace {
+
+template <typename Word, Word (*kSwap)(Word)>
+void CopySwappedWords(char* dst, const char* src, size_t n) {
+  for (size_t i = 0; i < n; i += sizeof(Word)) {
+    Word v;
+    std::memcpy(&v, src + i, sizeof(Word));
+    v = kSwap(v);
+    std::memcpy(dst + i, &v, sizeof(Word));
+  }
+}
+
+uint16_t Swap16(uint16_t v) { return __builtin_bswap16(v); }
+uint32_t Swap32(uint32_t v) { return __builtin_bswap32(v); }
+uint64_t Swap64(uint64_t v) { return __builtin_bswap64(v); }
+
+}  // namespace
+
 void CopySwapped(char* dst, const char* src, size_t n, size_t unit) {
   switch (unit) {
-    case 2:
-      for (size_t i = 0; i < n; i += 2) {
-        uint16_t v;
-        std::memcpy(&v, src + i, 2);
-        v = __builtin_bswap16(v);
-        std::memcpy(dst + i, &v, 2);
-      }
-      break;
-    case 4:
-      for (size_t i = 0; i < n; i += 4) {
-        uint32_t v;
-        std::memcpy(&v, src + i, 4);
-        v = __builtin_bswap32(v);
-        std::memcpy(dst + i, &v, 4);
-      }
-      break;
-    case 8:
-      for (size_t i = 0; i < n; i += 8) {
-        uint64_t v;
-        std::memcpy(&v, src + i, 8);
-        v = __builtin_bswap64(v);
-        std::memcpy(dst + i, &v, 8);
-      }
-      break;
+    case 2: CopySwappedWords<uint16_t, Swap16>(dst, src, n); break;
+    case 4: CopySwappedWords<uint32_t, Swap32>(dst, src, n); break;
+    case 8: CopySwappedWords<uint64_t, Swap64>(dst, src, n); break;
     default:
       if (dst != src) std::memcpy(dst, src, n);
   }

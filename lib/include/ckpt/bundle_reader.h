@@ -7,10 +7,15 @@
 //
 // Open() reads and checks the whole index: the footer magic, every block's
 // CRC32C, the header's version stamps and shard count, and every record's
-// dtype, shape and size. Data files are mapped lazily, on first read. Every
-// tensor returned has had its CRC32C verified; a mismatch is DataLoss naming
-// the file, the tensor and the byte range. Nothing in a hostile file can make
-// the reader crash, hang, or allocate more than the file sizes justify.
+// dtype, shape and size. It also opens (maps) the data files when there are
+// at most 64 (more are opened on first read), so that a checkpoint deleted
+// after Open returns (as a trainer's retention deletes old ones while an
+// evaluator reads them) still reads whole: an open file outlives its name.
+// A data file missing at Open is reported (NotFound) by the first read of a
+// tensor in it. Every tensor returned has had its CRC32C verified; a mismatch
+// is DataLoss naming the file, the tensor and the byte range. Nothing in a
+// hostile file can make the reader crash, hang, or allocate more than the
+// file sizes justify.
 //
 // Thread safety: all const methods may be called concurrently.
 #ifndef CKPT_BUNDLE_READER_H_
@@ -127,7 +132,7 @@ class BundleReader {
   bool foreign_ = false;
   std::vector<BundleEntryInfo> entries_;
   mutable std::mutex mu_;
-  mutable std::map<int32_t, std::shared_ptr<Shard>> shards_;  // opened lazily
+  mutable std::map<int32_t, std::shared_ptr<Shard>> shards_;  // opened by Open or on first read
 };
 
 }  // namespace ckpt

@@ -22,7 +22,9 @@
 // checkpoints are kept (0: keep every one); one that leaves that window is
 // kept for good when keep_checkpoint_every_n_hours have passed since the last
 // one kept that way. The checkpoint file records timestamps, and managed
-// checkpoints are recovered from it on Create.
+// checkpoints are recovered from it on Create — only those named
+// `<basename>-*` inside the directory: a `checkpoint` file naming paths
+// elsewhere never makes the manager delete anything outside its directory.
 //
 // Not thread-safe: one thread saves through a manager at a time.
 #ifndef CKPT_CHECKPOINT_MANAGER_H_
