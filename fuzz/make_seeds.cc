@@ -1,0 +1,393 @@
+// Writes the seed corpora of the fuzz targets, using the library itself.
+//
+//   ckpt_fuzz_seeds OUT_DIR [TF_CORPUS_DIR EXTRA_OUT_DIR]
+//
+// OUT_DIR/<target>/ gets seeds made from checkpoints that BundleWriter writes
+// here (many dtypes, strings, a partitioned tensor, big-endian data, 64-byte
+// alignment), checkpoint state texts and graph files written by our own
+// writers. With TF_CORPUS_DIR, files TensorFlow wrote (.index + data, .meta,
+// saved_model.pb, checkpoint) are also packed into EXTRA_OUT_DIR/<target>/:
+// they are used at run time only and never become part of the repository.
+//
+// Each seed is packed in its target's input format (see the header comment
+// of each fuzz/*_fuzzer.cc). Seeds are named after their content's origin,
+// so rerunning overwrites rather than accumulates.
+#include <sys/stat.h>
+
+#include <cmath>
+#include <complex>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "ckpt/bundle/string_codec.h"
+#include "ckpt/bundle_reader.h"
+#include "ckpt/bundle_writer.h"
+#include "ckpt/checkpoint_state.h"
+#include "ckpt/crc32c.h"
+#include "ckpt/env.h"
+#include "ckpt/meta_graph.h"
+#include "ckpt/naming.h"
+
+namespace {
+
+using ckpt::Tensor;
+using ckpt::TensorShape;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "ckpt_fuzz_seeds: %s\n", what.c_str());
+  std::exit(1);
+}
+
+void Check(const absl::Status& s) {
+  if (!s.ok()) Die(s.ToString());
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  auto s = ckpt::ReadFileToString(ckpt::Env::Default(), path, uint64_t{1} << 30);
+  if (!s.ok()) Die(s.status().ToString());
+  return *s;
+}
+
+void WriteSeed(const std::string& dir, const std::string& target, const std::string& name,
+               const std::string& bytes) {
+  Check(ckpt::CreateDirRecursively(ckpt::Env::Default(), dir + "/" + target));
+  std::ofstream out(dir + "/" + target + "/" + name, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) Die("cannot write seed " + name);
+}
+
+void PutU32(std::string* s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>(v >> (8 * i)));
+}
+
+// A tensor whose bytes count up from `seed`, so that values differ per
+// element and a misplaced slice shows.
+Tensor Filled(ckpt::DType dtype, const TensorShape& shape, int seed) {
+  Tensor t(dtype, shape);
+  if (dtype == ckpt::DT_STRING) {
+    auto* v = t.mutable_strings();
+    for (size_t i = 0; i < v->size(); ++i) {
+      (*v)[i] = i % 3 == 0 ? "" : std::string(i * 7 % 150, static_cast<char>('a' + i % 26));
+    }
+    return t;
+  }
+  if (dtype == ckpt::DT_BOOL) {
+    for (size_t i = 0; i < t.TotalBytes(); ++i) t.mutable_raw_data()[i] = (i + seed) % 2;
+    return t;
+  }
+  for (size_t i = 0; i < t.TotalBytes(); ++i) {
+    t.mutable_raw_data()[i] = static_cast<char>(seed + i * 13);
+  }
+  return t;
+}
+
+struct Written {
+  std::string name;
+  std::string prefix;
+  bool big_endian;
+};
+
+std::vector<Written> WriteCheckpoints(const std::string& work) {
+  std::vector<Written> out;
+  auto options = [](ckpt::ByteOrder order, int64_t alignment) {
+    ckpt::BundleWriterOptions o;
+    o.byte_order = order;
+    o.data_alignment = alignment;
+    o.sync = false;  // scratch data
+    return o;
+  };
+  const std::vector<std::pair<ckpt::DType, TensorShape>> all_dtypes = {
+      {ckpt::DT_FLOAT, TensorShape({2, 3})},   {ckpt::DT_DOUBLE, TensorShape({4})},
+      {ckpt::DT_INT32, TensorShape({3})},      {ckpt::DT_INT64, TensorShape({})},
+      {ckpt::DT_INT8, TensorShape({5})},       {ckpt::DT_UINT8, TensorShape({2, 2})},
+      {ckpt::DT_INT16, TensorShape({3})},      {ckpt::DT_UINT16, TensorShape({3})},
+      {ckpt::DT_UINT32, TensorShape({2})},     {ckpt::DT_UINT64, TensorShape({2})},
+      {ckpt::DT_BOOL, TensorShape({4})},       {ckpt::DT_HALF, TensorShape({2, 2})},
+      {ckpt::DT_BFLOAT16, TensorShape({3})},   {ckpt::DT_COMPLEX64, TensorShape({2})},
+      {ckpt::DT_COMPLEX128, TensorShape({1})}, {ckpt::DT_STRING, TensorShape({5})},
+      {ckpt::DT_STRING, TensorShape({})},      {ckpt::DT_FLOAT, TensorShape({0, 3})},
+      {ckpt::DT_QINT8, TensorShape({2})},      {ckpt::DT_FLOAT8_E4M3FN, TensorShape({4})},
+      {ckpt::DT_INT4, TensorShape({3})},
+  };
+  auto write_dtypes = [&](const std::string& name, ckpt::ByteOrder order, int64_t alignment) {
+    const std::string prefix = work + "/" + name + "/model.ckpt";
+    ckpt::BundleWriter w(prefix, options(order, alignment));
+    int i = 0;
+    for (const auto& [dtype, shape] : all_dtypes) {
+      // float8 and 4-bit values have no defined byte swap: not writable big-endian.
+      if (order == ckpt::ByteOrder::kBig && dtype != ckpt::DT_STRING &&
+          ckpt::DTypeSwapUnit(dtype) == 0) {
+        continue;
+      }
+      Check(w.Add(absl::StrCat("vars/", ckpt::DTypeName(dtype), "_", i), Filled(dtype, shape, i)));
+      ++i;
+    }
+    Check(w.Add("global_step", Filled(ckpt::DT_INT64, TensorShape({}), 7)));
+    Check(w.Finish());
+    out.push_back({name, prefix, order == ckpt::ByteOrder::kBig});
+  };
+  write_dtypes("dtypes", ckpt::ByteOrder::kLittle, 1);
+  write_dtypes("big_endian", ckpt::ByteOrder::kBig, 1);
+  write_dtypes("aligned64", ckpt::ByteOrder::kLittle, 64);
+
+  {  // partitioned tensors: by rows, by rows and columns, and strings
+    const std::string prefix = work + "/partitioned/model.ckpt";
+    ckpt::BundleWriter w(prefix, options(ckpt::ByteOrder::kLittle, 1));
+    const TensorShape full({6, 4});
+    for (const char* spec : {"0,3:-", "3,3:-"}) {
+      auto s = ckpt::TensorSlice::Parse(spec);
+      Check(s.status());
+      Check(w.AddSlice("part/rows", full, *s, Filled(ckpt::DT_FLOAT, *s->SliceShape(full), 3)));
+    }
+    for (const char* spec : {"0,2:0,2", "0,2:2,2", "2,4:0,4"}) {
+      auto s = ckpt::TensorSlice::Parse(spec);
+      Check(s.status());
+      Check(w.AddSlice("part/grid", full, *s, Filled(ckpt::DT_INT32, *s->SliceShape(full), 5)));
+    }
+    const TensorShape words({4});
+    for (const char* spec : {"0,1", "1,3"}) {
+      auto s = ckpt::TensorSlice::Parse(spec);
+      Check(s.status());
+      Check(w.AddSlice("part/words", words, *s, Filled(ckpt::DT_STRING, *s->SliceShape(words), 0)));
+    }
+    Check(w.Add("plain", Filled(ckpt::DT_FLOAT, TensorShape({3}), 1)));
+    Check(w.Finish());
+    out.push_back({"partitioned", prefix, false});
+  }
+  {  // enough names sharing prefixes for several restart points
+    const std::string prefix = work + "/many/model.ckpt";
+    ckpt::BundleWriter w(prefix, options(ckpt::ByteOrder::kLittle, 1));
+    for (int i = 0; i < 40; ++i) {
+      Check(w.Add(absl::StrCat("layer_", i / 4, "/kernel_", i % 4), Filled(ckpt::DT_FLOAT, TensorShape({1}), i)));
+    }
+    Check(w.Finish());
+    out.push_back({"many", prefix, false});
+  }
+  {  // only the header record
+    const std::string prefix = work + "/empty/model.ckpt";
+    ckpt::BundleWriter w(prefix, options(ckpt::ByteOrder::kLittle, 1));
+    Check(w.Finish());
+    out.push_back({"empty", prefix, false});
+  }
+  return out;
+}
+
+// The bundle target's format: u32 index length (bit 31: unmapped, bit 30:
+// repair checksums) | index | data.
+std::string PackBundle(const std::string& index, const std::string& data, bool unmapped,
+                       bool repair = false) {
+  std::string s;
+  PutU32(&s, static_cast<uint32_t>(index.size()) | (unmapped ? 0x80000000u : 0) |
+                 (repair ? 0x40000000u : 0));
+  return s + index + data;
+}
+
+std::string PackString(bool big_endian, bool round_trip, int64_t n, uint32_t crc,
+                       const std::string& stored) {
+  std::string s(1, static_cast<char>((big_endian ? 1 : 0) | (round_trip ? 2 : 0)));
+  PutU64(&s, static_cast<uint64_t>(n));
+  PutU32(&s, crc);
+  return s + stored;
+}
+
+// Seeds for the bundle, index table and string targets from one checkpoint.
+void SeedsFromCheckpoint(const std::string& dir, const std::string& name,
+                         const std::string& prefix) {
+  auto reader = ckpt::BundleReader::Open(prefix);
+  if (!reader.ok()) {
+    std::fprintf(stderr, "ckpt_fuzz_seeds: skipping %s: %s\n", prefix.c_str(),
+                 reader.status().ToString().c_str());
+    return;
+  }
+  const int shards = (*reader)->num_shards();
+  const std::string index = ReadWholeFile(ckpt::IndexFilename(prefix));
+  const std::string data_path = ckpt::DataFilename(prefix, 0, shards);
+  const std::string data = ckpt::Env::Default()->FileExists(data_path) ? ReadWholeFile(data_path) : "";
+  WriteSeed(dir, "bundle_fuzzer", name, PackBundle(index, data, false));
+  WriteSeed(dir, "bundle_fuzzer", name + "-unmapped", PackBundle(index, data, true));
+  WriteSeed(dir, "bundle_fuzzer", name + "-repair", PackBundle(index, data, false, true));
+  WriteSeed(dir, "index_table_fuzzer", name, index);
+  const bool big = (*reader)->header().endianness() == tensorflow::BundleHeaderProto::BIG;
+  for (const std::string& key : (*reader)->RecordKeys()) {
+    auto rec = (*reader)->GetRecord(key);
+    if (!rec.ok() || rec->dtype() != ckpt::DT_STRING || rec->shard_id() != 0) continue;
+    if (rec->offset() < 0 || rec->size() < 0 ||
+        static_cast<uint64_t>(rec->offset()) + rec->size() > data.size()) {
+      continue;
+    }
+    auto shape = TensorShape::FromProto(rec->shape());
+    if (!shape.ok()) continue;
+    WriteSeed(dir, "string_tensor_fuzzer", absl::StrCat(name, "-", ckpt::crc32c::Value(key.data(), key.size())),
+              PackString(big, false, shape->num_elements(), rec->crc32c(),
+                         data.substr(rec->offset(), rec->size())));
+  }
+}
+
+void StringSeeds(const std::string& dir) {
+  const std::vector<std::vector<std::string>> sets = {
+      {}, {""}, {"a"}, {"hello", "", "world"}, {std::string(300, 'x'), "y"},
+      {std::string(1, '\0'), "\xff\xfe", "tail"}};
+  int i = 0;
+  for (const auto& elements : sets) {
+    for (bool big : {false, true}) {
+      std::string stored;
+      uint32_t crc = 0;
+      ckpt::EncodeStringHeader(elements, big, &stored, &crc);
+      for (const std::string& e : elements) {
+        stored += e;
+        crc = ckpt::crc32c::Extend(crc, e.data(), e.size());
+      }
+      WriteSeed(dir, "string_tensor_fuzzer", absl::StrCat("encoded-", i, big ? "-be" : "-le"),
+                PackString(big, false, static_cast<int64_t>(elements.size()),
+                           ckpt::crc32c::Mask(crc), stored));
+    }
+    ++i;
+  }
+  WriteSeed(dir, "string_tensor_fuzzer", "roundtrip",
+            PackString(false, true, 0, 0, "alpha\xff\xff" "beta\xffgamma"));
+}
+
+void StateSeeds(const std::string& dir, const std::string& work) {
+  std::vector<tensorflow::CheckpointState> states(5);
+  states[0].set_model_checkpoint_path("model.ckpt-100");
+  states[0].add_all_model_checkpoint_paths("model.ckpt-100");
+  states[1].set_model_checkpoint_path("/abs/run/model.ckpt-3");
+  for (int i = 1; i <= 3; ++i) {
+    states[1].add_all_model_checkpoint_paths(absl::StrCat("/abs/run/model.ckpt-", i));
+    states[1].add_all_model_checkpoint_timestamps(1734403149.123456 + i);
+  }
+  states[1].set_last_preserved_timestamp(1734400000.5);
+  states[2].set_model_checkpoint_path("caf\xc3\xa9/\"quoted\"\t'x'\\n\n\x01");
+  states[2].add_all_model_checkpoint_timestamps(1e-05);
+  states[2].add_all_model_checkpoint_timestamps(1e16);
+  states[2].add_all_model_checkpoint_timestamps(std::nan(""));
+  states[2].add_all_model_checkpoint_timestamps(-std::numeric_limits<double>::infinity());
+  states[2].set_last_preserved_timestamp(-0.0);
+  states[3].set_model_checkpoint_path("ckpt");
+  states[3].add_all_model_checkpoint_timestamps(5e-324);
+  states[3].add_all_model_checkpoint_timestamps(1.7976931348623157e308);
+  for (size_t i = 0; i < states.size(); ++i) {
+    WriteSeed(dir, "checkpoint_state_fuzzer", absl::StrCat("state-", i),
+              ckpt::FormatCheckpointState(states[i]));
+  }
+  // The written file, through the writer's own path handling.
+  const std::string state_dir = work + "/state";
+  Check(ckpt::CreateDirRecursively(ckpt::Env::Default(), state_dir));
+  Check(ckpt::WriteCheckpointState(ckpt::Env::Default(), state_dir, states[1]));
+  WriteSeed(dir, "checkpoint_state_fuzzer", "written", ReadWholeFile(state_dir + "/checkpoint"));
+  // Spellings the text format allows and the formatter never writes.
+  WriteSeed(dir, "checkpoint_state_fuzzer", "text-variants",
+            "# a comment\nmodel_checkpoint_path: 'single'\n"
+            "all_model_checkpoint_paths: [\"a\", \"b\"]\n"
+            "all_model_checkpoint_timestamps: 1.5e3 all_model_checkpoint_timestamps: -inf;\n"
+            "last_preserved_timestamp: 0x10\n");
+}
+
+void MetaGraphSeeds(const std::string& dir, const std::string& work) {
+  tensorflow::MetaGraphDef mg;
+  auto* info = mg.mutable_meta_info_def();
+  info->set_meta_graph_version("v1.0");
+  info->add_tags("serve");
+  info->set_tensorflow_version("2.15.0");
+  (*info->mutable_function_aliases())["f"] = "g";
+  auto* op = info->mutable_stripped_op_list()->add_op();
+  op->set_name("VariableV2");
+  op->add_output_arg()->set_name("ref");
+  auto* node = mg.mutable_graph_def()->add_node();
+  node->set_name("w");
+  node->set_op("VariableV2");
+  (*node->mutable_attr())["dtype"].set_type(ckpt::DT_FLOAT);
+  auto* shape = (*node->mutable_attr())["shape"].mutable_shape();
+  shape->add_dim()->set_size(2);
+  shape->add_dim()->set_size(3);
+  auto* save = mg.mutable_graph_def()->add_node();
+  save->set_name("save/SaveV2");
+  save->set_op("SaveV2");
+  save->add_input("save/Const");
+  save->add_input("w");
+  (*save->mutable_attr())["dtypes"].mutable_list()->add_type(ckpt::DT_FLOAT);
+  auto* saver = mg.mutable_saver_def();
+  saver->set_filename_tensor_name("save/Const:0");
+  saver->set_save_tensor_name("save/control_dependency:0");
+  saver->set_restore_op_name("save/restore_all");
+  saver->set_max_to_keep(5);
+  saver->set_keep_checkpoint_every_n_hours(10000.0f);
+  saver->set_version(tensorflow::SaverDef::V2);
+  (*mg.mutable_collection_def())["variables"].mutable_bytes_list()->add_value("\n\x03w:0");
+  (*mg.mutable_collection_def())["train_op"].mutable_node_list()->add_value("train");
+  (*mg.mutable_collection_def())["steps"].mutable_int64_list()->add_value(42);
+  (*mg.mutable_collection_def())["rates"].mutable_float_list()->add_value(0.5f);
+  auto& sig = (*mg.mutable_signature_def())["serving_default"];
+  sig.set_method_name("tensorflow/serving/predict");
+  sig.mutable_inputs()->operator[]("x").set_name("x:0");
+  sig.mutable_outputs()->operator[]("y").set_dtype(ckpt::DT_FLOAT);
+  mg.add_asset_file_def()->set_filename("vocab.txt");
+
+  const std::string meta = work + "/graph/model.ckpt.meta";
+  Check(ckpt::CreateDirRecursively(ckpt::Env::Default(), work + "/graph"));
+  Check(ckpt::WriteMetaGraph(meta, mg));
+  WriteSeed(dir, "meta_graph_fuzzer", "meta", ReadWholeFile(meta));
+
+  tensorflow::MetaGraphDef small;
+  small.mutable_saver_def()->set_filename_tensor_name("save/Const:0");
+  Check(ckpt::WriteMetaGraph(meta, small));
+  WriteSeed(dir, "meta_graph_fuzzer", "meta-small", ReadWholeFile(meta));
+
+  tensorflow::SavedModel sm;
+  sm.set_saved_model_schema_version(1);
+  *sm.add_meta_graphs() = mg;
+  WriteSeed(dir, "meta_graph_fuzzer", "saved_model", sm.SerializeAsString());
+}
+
+// Files TensorFlow wrote, found below `root`.
+void CorpusSeeds(const std::string& root, const std::string& dir) {
+  ckpt::Env* env = ckpt::Env::Default();
+  std::vector<std::string> stack = {root};
+  int n = 0;
+  while (!stack.empty()) {
+    const std::string d = stack.back();
+    stack.pop_back();
+    auto children = env->GetChildren(d);
+    if (!children.ok()) continue;
+    for (const std::string& c : *children) {
+      const std::string path = d + "/" + c;
+      const std::string tag = absl::StrCat("tf-", n++);
+      if (env->IsDirectory(path)) {
+        stack.push_back(path);
+      } else if (absl::EndsWith(c, ".index")) {
+        SeedsFromCheckpoint(dir, tag, path.substr(0, path.size() - 6));
+      } else if (absl::EndsWith(c, ".meta") || c == "saved_model.pb") {
+        WriteSeed(dir, "meta_graph_fuzzer", tag, ReadWholeFile(path));
+      } else if (c == "checkpoint") {
+        WriteSeed(dir, "checkpoint_state_fuzzer", tag, ReadWholeFile(path));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 && argc != 4) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [TF_CORPUS_DIR EXTRA_OUT_DIR]\n", argv[0]);
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const std::string work = dir + "/.work";
+  for (const Written& w : WriteCheckpoints(work)) SeedsFromCheckpoint(dir, w.name, w.prefix);
+  StringSeeds(dir);
+  StateSeeds(dir, work);
+  MetaGraphSeeds(dir, work);
+  if (argc == 4) CorpusSeeds(argv[2], argv[3]);
+  return 0;
+}
