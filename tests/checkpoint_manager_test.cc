@@ -146,6 +146,34 @@ TEST(CheckpointManagerTest, RemovesTempFilesOfACrashedSave) {
   EXPECT_TRUE(testing::FileExists(dir.Join("notes.txt")));
 }
 
+TEST(CheckpointManagerTest, AHostileStateFileCannotMakeItDeleteElsewhere) {
+  ScratchDir dir;
+  const std::string victim = dir.Join("elsewhere/ckpt-1");
+  {
+    BundleWriter w(victim);
+    ASSERT_TRUE(w.Add("x", Tensor(DT_FLOAT, TensorShape({1}))).ok());
+    ASSERT_TRUE(w.Finish().ok());
+  }
+  tensorflow::CheckpointState st;
+  st.set_model_checkpoint_path(victim);
+  st.add_all_model_checkpoint_paths(victim);
+  st.add_all_model_checkpoint_paths("../elsewhere/ckpt-1");
+  st.add_all_model_checkpoint_timestamps(4e9);  // "newer" than anything
+  st.add_all_model_checkpoint_timestamps(4e9);
+  ASSERT_TRUE(Env::Default()->CreateDir(dir.Join("run")).ok());
+  // An attacker writes the bytes directly (our writer would refuse this
+  // inconsistent state).
+  testing::WriteFile(dir.Join("run/checkpoint"), FormatCheckpointState(st));
+  CheckpointManagerOptions opts;
+  opts.max_to_keep = 1;
+  auto m = CheckpointManager::Create(dir.Join("run"), opts);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE((*m)->Checkpoints().empty());
+  for (int64_t s = 1; s <= 3; ++s) ASSERT_TRUE((*m)->Save(s, Vars(s)).ok());
+  EXPECT_TRUE(testing::FileExists(IndexFilename(victim)));
+  EXPECT_TRUE(testing::FileExists(DataFilename(victim, 0, 1)));
+}
+
 // Three checkpoints exist; the fourth save (which also retires the first)
 // is hit by a failure or a crash at each of its steps in turn.
 struct Scenario {
