@@ -139,10 +139,19 @@ absl::Status BundleReader::Init() {
   }
   // Open the data files now rather than at first read, so that a checkpoint
   // deleted after Open (a trainer's retention) still reads whole: an open
-  // file outlives its name. One that cannot be opened now is left for its
-  // first read to report, as before.
+  // file outlives its name. Deleters remove the index first, so a data file
+  // gone together with the index was deleted while we opened it; one missing
+  // beside its index, or failing otherwise, is left for its first read to
+  // report, as before.
   if (header_.num_shards() <= kMaxShardsOpenedAtOpen) {
-    for (int32_t id = 0; id < header_.num_shards(); ++id) GetShard(id).IgnoreError();
+    for (int32_t id = 0; id < header_.num_shards(); ++id) {
+      absl::StatusOr<std::shared_ptr<Shard>> shard = GetShard(id);
+      if (absl::IsNotFound(shard.status()) && !env_->FileExists(index_path)) {
+        return absl::NotFoundError(absl::StrCat("checkpoint ", prefix_,
+                                                " was deleted while being opened: ",
+                                                shard.status().message()));
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -11,9 +11,10 @@
 // at most 64 (more are opened on first read), so that a checkpoint deleted
 // after Open returns (as a trainer's retention deletes old ones while an
 // evaluator reads them) still reads whole: an open file outlives its name.
-// A data file missing at Open is reported (NotFound) by the first read of a
-// tensor in it. Every tensor returned has had its CRC32C verified; a mismatch
-// is DataLoss naming the file, the tensor and the byte range. Nothing in a
+// A checkpoint deleted while Open runs is NotFound; a data file missing
+// beside its index is reported (NotFound) by the first read of a tensor in
+// it. Every tensor returned has had its CRC32C verified; a mismatch is
+// DataLoss naming the file, the tensor and the byte range. Nothing in a
 // hostile file can make the reader crash, hang, or allocate more than the
 // file sizes justify.
 //
