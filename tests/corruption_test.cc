@@ -377,12 +377,16 @@ TEST_F(DamagedCheckpointTest, FlippedStringLengths) {
 
 TEST_F(DamagedCheckpointTest, TruncatedDataFile) {
   std::vector<size_t> lengths = {0, 1, data_.size() - 1};
+  // 64 cuts spread over the file, plus the edges of every payload.
+  for (size_t k = 1; k <= 64; ++k) lengths.push_back(data_.size() * k / 65);
   for (const auto& [name, e] : entries_) {
     lengths.push_back(static_cast<size_t>(e.offset));
     lengths.push_back(static_cast<size_t>(e.offset + e.size / 2));
   }
   // Longest first, so that each step only shrinks the file.
   std::sort(lengths.rbegin(), lengths.rend());
+  lengths.erase(std::unique(lengths.begin(), lengths.end()), lengths.end());
+  ASSERT_GE(lengths.size(), 64u);
   for (size_t n : lengths) {
     TruncateFile(data_path_, n);
     Outcome r = OpenAndReadAll();
