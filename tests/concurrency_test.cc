@@ -88,8 +88,7 @@ void ReadLatestOnce(const std::string& dir, bool writer_running, ReaderStats* st
   const absl::StatusOr<std::string> latest = LatestCheckpoint(dir);
   if (!latest.ok()) {
     const absl::StatusOr<tensorflow::CheckpointState> after = ReadCheckpointState(env, dir);
-    if (writer_running && absl::IsNotFound(latest.status()) &&
-        (absl::IsNotFound(before.status()) || absl::IsNotFound(after.status()))) {
+    if (writer_running && absl::IsNotFound(latest.status()) && absl::IsNotFound(before.status())) {
       ++st->none_yet;  // the first save had not named its checkpoint yet
     } else if (writer_running && absl::IsNotFound(latest.status()) && before.ok() && after.ok() &&
                before->model_checkpoint_path() != after->model_checkpoint_path()) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,6 +32,7 @@ std::unique_ptr<ChildProcess> ChildProcess::Start(const std::function<int(int)>&
     return nullptr;
   }
   std::fflush(nullptr);  // nothing buffered is written twice
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     std::perror("fork");
@@ -39,6 +41,9 @@ std::unique_ptr<ChildProcess> ChildProcess::Start(const std::function<int(int)>&
     return nullptr;
   }
   if (pid == 0) {
+    // Die with the test even when it is killed itself (a ctest timeout).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
     ::close(fds[0]);
     int code = 125;
     try {

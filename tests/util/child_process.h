@@ -17,7 +17,8 @@
 // single-threaded when Start is called. The child never returns into the
 // test: it leaves through _exit with what the body returns (no atexit
 // handlers, no stdio flush, no leak check). The destructor kills and reaps a
-// child still running, so a test that fails half way leaves no orphan.
+// child still running, so a test that fails half way leaves no orphan, and
+// the child is SIGKILLed when the test process dies (PR_SET_PDEATHSIG).
 #ifndef CKPT_TESTS_UTIL_CHILD_PROCESS_H_
 #define CKPT_TESTS_UTIL_CHILD_PROCESS_H_
 
