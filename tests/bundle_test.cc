@@ -75,7 +75,9 @@ TEST(BundleTest, EveryDTypeScalarsAndEmptyTensorsRoundTrip) {
     if (t.NumElements() == 0) {
       // Zero elements: no payload for fixed sizes, 4 checksum bytes for strings.
       EXPECT_EQ(e->size, t.dtype() == DT_STRING ? 4 : 0) << name;
-      if (t.dtype() != DT_STRING) EXPECT_EQ(e->crc32c, 0xa282ead8u) << name;
+      if (t.dtype() != DT_STRING) {
+        EXPECT_EQ(e->crc32c, 0xa282ead8u) << name;
+      }
     }
   }
   // No temporary files are left behind.

@@ -231,7 +231,9 @@ TEST(CheckpointManagerTest, EveryInjectedFailureLeavesTheLastGoodCheckpoint) {
       const int64_t latest = LatestStep(sc.dir.path());
       EXPECT_TRUE(latest == 3 || latest == 4) << latest << " after " << s;
       // A failure after the new checkpoint was named says so.
-      if (!s.ok() && latest == 4) EXPECT_NE(s.message().find("saved "), std::string::npos) << s;
+      if (!s.ok() && latest == 4) {
+        EXPECT_NE(s.message().find("saved "), std::string::npos) << s;
+      }
     }
   }
   std::cout << faults << " injected failures, each left a complete latest checkpoint\n";
@@ -253,7 +255,9 @@ TEST(CheckpointManagerTest, ACrashAtEveryStepLeavesTheLastGoodCheckpoint) {
     const int64_t latest = LatestStep(sc.dir.path());
     EXPECT_TRUE(latest == 3 || latest == 4) << latest;
     // Checkpoint 2 is never lost before 4 is named.
-    if (latest == 3) EXPECT_TRUE(testing::FileExists(IndexFilename(sc.dir.Join("ckpt-2"))));
+    if (latest == 3) {
+      EXPECT_TRUE(testing::FileExists(IndexFilename(sc.dir.Join("ckpt-2"))));
+    }
     // And the next save, by a new process, cleans up and succeeds.
     auto m = CheckpointManager::Create(sc.dir.path(), sc.opts);
     ASSERT_TRUE(m.ok()) << m.status();

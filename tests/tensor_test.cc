@@ -115,7 +115,7 @@ TEST(NamingTest, FileNames) {
   EXPECT_EQ(DataFilename("m", 12, 100000), "m.data-00012-of-100000");
   EXPECT_EQ(MetaFilename("d/model.ckpt-1000"), "d/model.ckpt-1000.meta");
   EXPECT_EQ(MetaFilename("d/model.ckpt-00001-of-00004"), "d/model.ckpt.meta");
-  EXPECT_EQ(MetaFilename("d/model.ckpt-?????-of-00004"), "d/model.ckpt.meta");
+  EXPECT_EQ(MetaFilename("d/model.ckpt-?\?\?\?\?-of-00004"), "d/model.ckpt.meta");
   EXPECT_EQ(MetaFilename("d/model-of-x"), "d/model-of-x.meta");
 }
 
