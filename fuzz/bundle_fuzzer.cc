@@ -65,11 +65,17 @@ void CheckSliceAgrees(const ckpt::BundleEntryInfo& e, const ckpt::Tensor& whole,
   FUZZ_CHECK(expected->Identical(part), "ReadSlice differs from the region of Read");
 }
 
-void ReadEntry(const ckpt::BundleReader& r, const ckpt::BundleEntryInfo& e) {
+// `data_bytes`: the bytes of all data files that exist.
+void ReadEntry(const ckpt::BundleReader& r, const ckpt::BundleEntryInfo& e, uint64_t data_bytes) {
   absl::StatusOr<ckpt::Tensor> whole = r.Read(e.name);
   if (whole.ok()) {
     FUZZ_CHECK(whole->dtype() == e.dtype && whole->shape() == e.shape,
                "Read returned another dtype or shape than the entry lists");
+    // The reader's promise: no more memory than the files justify. Every
+    // element read comes from its own stored bytes (at least one per string).
+    const uint64_t width = std::max<size_t>(ckpt::DTypeSize(e.dtype), 1);
+    FUZZ_CHECK(static_cast<uint64_t>(whole->NumElements()) <= data_bytes / width,
+               "a tensor larger than the data files was read");
   }
 
   absl::StatusOr<ckpt::Tensor> view = r.ReadView(e.name);
@@ -141,13 +147,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     env.SetFiles(data_files, payload);
   }
 
+  const uint64_t data_bytes =
+      payload.size() * static_cast<uint64_t>(std::min(r.num_shards(), kMaxShards));
   for (const std::string& key : r.RecordKeys()) {
     FUZZ_CHECK(r.GetRecord(key).ok(), "a listed record key cannot be fetched");
   }
   const auto& entries = r.entries();
   for (size_t i = 0; i < entries.size(); ++i) {
     FUZZ_CHECK(r.Contains(entries[i].name), "a listed entry is not contained");
-    if (i < kMaxEntriesRead) ReadEntry(r, entries[i]);
+    if (i < kMaxEntriesRead) ReadEntry(r, entries[i], data_bytes);
   }
   // The "did you mean" search on a miss runs over every name.
   r.GetEntry("fuzz/missing/tensor").status().IgnoreError();
