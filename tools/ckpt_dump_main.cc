@@ -33,36 +33,6 @@ const char kSynopsis[] =
     "checkpoint), or a SavedModel directory (its variables/variables).\n"
     "Without options: a header and one row per tensor (name, dtype, shape, bytes).";
 
-// JSON has no NaN or infinity: spell them as JavaScript does, in strings.
-nlohmann::ordered_json JsonNumber(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  return v;
-}
-
-// The first `limit` elements, flattened: numbers (complex as [re, im]),
-// strings as text (invalid UTF-8 replaced when printed), bools as bools.
-nlohmann::ordered_json JsonValues(const ckpt::Tensor& t, int64_t limit) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  const int64_t n = std::min<int64_t>(t.NumElements(), limit < 0 ? t.NumElements() : limit);
-  for (int64_t i = 0; i < n; ++i) {
-    if (t.dtype() == ckpt::DT_STRING) {
-      out.push_back(t.strings()[i]);
-    } else if (t.dtype() == ckpt::DT_BOOL) {
-      out.push_back(IntegralValue(t, i) != 0);
-    } else if (IsComplex(t.dtype())) {
-      out.push_back({JsonNumber(ComponentAsDouble(t, i, 0)), JsonNumber(ComponentAsDouble(t, i, 1))});
-    } else if (t.dtype() == ckpt::DT_UINT64) {
-      out.push_back(UnsignedValue(t, i));
-    } else if (IsIntegral(t.dtype())) {
-      out.push_back(IntegralValue(t, i));
-    } else {
-      out.push_back(JsonNumber(ComponentAsDouble(t, i)));
-    }
-  }
-  return out;
-}
-
 std::string StatsLine(const TensorStats& st) {
   if (st.count == st.nan + st.inf) {
     return absl::StrCat("count ", st.count, "  nan ", st.nan, "  inf ", st.inf, "  (no finite values)");

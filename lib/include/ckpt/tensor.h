@@ -89,6 +89,13 @@ class Tensor {
   // An independent owning copy.
   Tensor Clone() const;
 
+  // Whether this is the only Tensor sharing its buffer: an owner may then
+  // update the values in place without other holders seeing the change.
+  bool RefCountIsOne() const {
+    if (view_) return false;
+    return strings_ ? strings_.use_count() == 1 : holder_.use_count() == 1;
+  }
+
   // Same dtype, shape and element bytes (bitwise; NaNs with equal bits are
   // equal).
   bool Identical(const Tensor& other) const;
