@@ -175,6 +175,21 @@ TEST(SessionRun, VariablesLiveInTheSession) {
   EXPECT_EQ(Values(*direct), (std::vector<float>{13}));
 }
 
+// A control dependency on a fed placeholder is satisfied by the feed.
+TEST(SessionRun, ControlDependencyOnAFedPlaceholder) {
+  Graph g;
+  Scope root = Scope::NewRootScope(&g);
+  Output x = Placeholder(root.WithOpName("x"), DT_FLOAT, {});
+  Output y = Mul(root.WithControlDependencies({x}), Const(root, 2.0f), Const(root, 3.0f));
+  ASSERT_TRUE(root.ok()) << root.status();
+  Session s(&g);
+  auto r = s.Run({{x, Floats({1}, TensorShape({}))}}, {y});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Values((*r)[0]), (std::vector<float>{6}));
+  // Not fed: the placeholder must run, and says it needs a value.
+  EXPECT_FALSE(s.Run({}, {y}).ok());
+}
+
 TEST(SessionRun, GraphMayGrowBetweenRuns) {
   Graph g;
   Scope root = Scope::NewRootScope(&g);

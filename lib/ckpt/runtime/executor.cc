@@ -110,6 +110,19 @@ absl::StatusOr<std::unique_ptr<Executor::Plan>> Executor::MakePlan(
     return ins;
   };
 
+  // Whether an input edge is satisfied by feeds: a data edge when its
+  // output is fed; a control edge when every output of its node is (the
+  // node is then replaced by the fed values and never runs, as in
+  // TensorFlow, so `^placeholder` on a fed placeholder is satisfied).
+  auto is_fed = [&fed](Node* src, int index) {
+    if (index >= 0) return fed.contains(std::make_pair(src->id, index));
+    if (src->num_outputs() == 0) return false;
+    for (int i = 0; i < src->num_outputs(); ++i) {
+      if (!fed.contains(std::make_pair(src->id, i))) return false;
+    }
+    return true;
+  };
+
   // The nodes needed: walk back from fetches and targets, stopping at fed
   // outputs.
   std::vector<char> needed(n, 0);
@@ -130,7 +143,7 @@ absl::StatusOr<std::unique_ptr<Executor::Plan>> Executor::MakePlan(
     stack.pop_back();
     CKPT_ASSIGN_OR_RETURN(node_inputs[node->id], inputs_of(node));
     for (const auto& [src, index] : node_inputs[node->id]) {
-      if (index >= 0 && fed.contains(std::make_pair(src->id, index))) continue;
+      if (is_fed(src, index)) continue;
       need(src);
     }
   }
@@ -141,7 +154,7 @@ absl::StatusOr<std::unique_ptr<Executor::Plan>> Executor::MakePlan(
   for (int id = 0; id < n; ++id) {
     if (!needed[id]) continue;
     for (const auto& [src, index] : node_inputs[id]) {
-      if (index >= 0 && fed.contains(std::make_pair(src->id, index))) continue;
+      if (is_fed(src, index)) continue;
       ++pending[id];
       consumers[src->id].push_back(id);
     }

@@ -66,58 +66,67 @@ Node* Scope::AddOpWithLists(absl::string_view op, absl::string_view default_name
                             std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
                             std::vector<PartialShape> output_shapes) const {
   if (!ok()) return nullptr;
+  return AddOpNamed(op, GetUniqueNameForOp(default_name), args, std::move(attrs),
+                    std::move(output_shapes));
+}
+
+Node* Scope::AddOpNamed(absl::string_view op, const std::string& exact_name,
+                        const std::vector<std::vector<Output>>& args,
+                        std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
+                        std::vector<PartialShape> output_shapes) const {
+  if (!ok()) return nullptr;
   const ::tensorflow::OpDef* op_def = graph_->registry().Find(op);
   if (op_def == nullptr) {
-    UpdateStatus(absl::NotFoundError(absl::StrCat("unknown op '", op, "'")));
+    UpdateStatus(
+        absl::NotFoundError(absl::StrCat("unknown op '", op, "' (node '", exact_name, "')")));
     return nullptr;
   }
   if (static_cast<int>(args.size()) != op_def->input_arg_size()) {
-    UpdateStatus(absl::InvalidArgumentError(absl::StrCat(
-        "op ", op, " takes ", op_def->input_arg_size(), " input argument(s), got ", args.size())));
+    UpdateStatus(absl::InvalidArgumentError(
+        absl::StrCat(op, " '", exact_name, "': takes ", op_def->input_arg_size(),
+                     " input argument(s), got ", args.size())));
     return nullptr;
   }
   ::tensorflow::NodeDef def;
+  def.set_name(exact_name);
   def.set_op(std::string(op));
-  for (auto& [name, value] : attrs) (*def.mutable_attr())[name] = std::move(value);
-  auto set_type_if_missing = [&def](const std::string& attr, DType t) {
-    if (!def.attr().contains(attr)) (*def.mutable_attr())[attr].set_type(t);
-  };
+  auto& def_attrs = *def.mutable_attr();
+  for (auto& [name, value] : attrs) def_attrs[name] = std::move(value);
+  // Attrs the caller set win; the rest that the OpDef ties to an input
+  // argument (its type, its length, its list of types) come from the inputs.
   for (int a = 0; a < op_def->input_arg_size(); ++a) {
     const auto& arg = op_def->input_arg(a);
     const std::vector<Output>& outs = args[a];
     for (const Output& o : outs) {
       if (!o.valid()) {
         UpdateStatus(absl::InvalidArgumentError(absl::StrCat(
-            "op ", op, ": input '", arg.name(), "' is invalid (an earlier error)")));
+            op, " '", exact_name, "': input '", arg.name(), "' is invalid (an earlier error)")));
         return nullptr;
       }
       def.add_input(o.index() == 0 ? o.node()->name()
                                    : absl::StrCat(o.node()->name(), ":", o.index()));
     }
-    if (!arg.number_attr().empty() && !def.attr().contains(arg.number_attr())) {
-      (*def.mutable_attr())[arg.number_attr()].set_i(static_cast<int64_t>(outs.size()));
+    if (!arg.number_attr().empty() && !def_attrs.contains(arg.number_attr())) {
+      def_attrs[arg.number_attr()].set_i(static_cast<int64_t>(outs.size()));
     }
-    if (!arg.type_attr().empty() && !outs.empty()) {
-      set_type_if_missing(arg.type_attr(), outs[0].dtype());
+    if (!arg.type_attr().empty() && !outs.empty() && !def_attrs.contains(arg.type_attr())) {
+      def_attrs[arg.type_attr()].set_type(outs[0].dtype());
     }
-    if (!arg.type_list_attr().empty() && !def.attr().contains(arg.type_list_attr())) {
-      auto* list = (*def.mutable_attr())[arg.type_list_attr()].mutable_list();
+    if (!arg.type_list_attr().empty() && !def_attrs.contains(arg.type_list_attr())) {
+      auto* list = def_attrs[arg.type_list_attr()].mutable_list();
       for (const Output& o : outs) list->add_type(o.dtype());
     }
   }
   for (const Operation& dep : control_deps_) {
     if (dep.valid()) def.add_input(absl::StrCat("^", dep.name()));
   }
-  def.set_name(GetUniqueNameForOp(default_name));
   absl::StatusOr<Node*> node = graph_->AddNode(std::move(def));
   if (!node.ok()) {
     UpdateStatus(node.status());
     return nullptr;
   }
-  if (!output_shapes.empty()) {
-    for (size_t i = 0; i < output_shapes.size() && i < (*node)->output_shapes.size(); ++i) {
-      (*node)->output_shapes[i] = std::move(output_shapes[i]);
-    }
+  for (size_t i = 0; i < output_shapes.size() && i < (*node)->output_shapes.size(); ++i) {
+    (*node)->output_shapes[i] = std::move(output_shapes[i]);
   }
   return *node;
 }

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <limits>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -11,6 +12,78 @@ namespace {
 // Owned buffers are 64-byte aligned so that any element type, and SIMD code,
 // can use them directly.
 constexpr size_t kAlignment = 64;
+
+// Buffers up to kCachedMaxBytes are recycled through a per-thread cache of
+// power-of-two size classes. A training step frees and re-allocates the same
+// few sizes dozens of times; glibc's aligned allocation (split, then
+// coalesce on free) cost more than the arithmetic at those sizes. The cache
+// is bounded (kCachedPerClass buffers per class, about 2 MiB per thread at
+// most) and off under AddressSanitizer, which must see every free.
+#if defined(__SANITIZE_ADDRESS__)
+#define CKPT_TENSOR_BUFFER_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CKPT_TENSOR_BUFFER_CACHE 0
+#endif
+#endif
+#ifndef CKPT_TENSOR_BUFFER_CACHE
+#define CKPT_TENSOR_BUFFER_CACHE 1
+#endif
+
+constexpr int kMinClassShift = 6;   // 64 bytes
+constexpr int kMaxClassShift = 17;  // 128 KiB
+constexpr size_t kCachedMaxBytes = size_t{1} << kMaxClassShift;
+constexpr size_t kCachedPerClass = 8;
+constexpr int kNoClass = -1;
+
+int SizeClass(size_t bytes) {
+  if (!CKPT_TENSOR_BUFFER_CACHE || bytes > kCachedMaxBytes) return kNoClass;
+  int shift = kMinClassShift;
+  while ((size_t{1} << shift) < bytes) ++shift;
+  return shift - kMinClassShift;
+}
+
+struct BufferCache {
+  std::vector<void*> free_lists[kMaxClassShift - kMinClassShift + 1];
+  ~BufferCache();
+};
+// Set when this thread's cache is gone (thread exit): buffers freed later,
+// e.g. by static objects, go straight back to the allocator.
+thread_local bool t_cache_gone = false;
+thread_local BufferCache t_cache;
+
+BufferCache::~BufferCache() {
+  t_cache_gone = true;
+  for (auto& list : free_lists) {
+    for (void* p : list) std::free(p);
+  }
+}
+
+void* AllocateBuffer(size_t bytes, int size_class) {
+  if (size_class != kNoClass && !t_cache_gone) {
+    std::vector<void*>& list = t_cache.free_lists[size_class];
+    if (!list.empty()) {
+      void* p = list.back();
+      list.pop_back();
+      return p;
+    }
+    bytes = size_t{1} << (size_class + kMinClassShift);
+  }
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, bytes == 0 ? kAlignment : bytes) != 0) return nullptr;
+  return p;
+}
+
+void ReleaseBuffer(void* p, int size_class) {
+  if (size_class != kNoClass && !t_cache_gone) {
+    std::vector<void*>& list = t_cache.free_lists[size_class];
+    if (list.size() < kCachedPerClass) {
+      list.push_back(p);
+      return;
+    }
+  }
+  std::free(p);
+}
 
 const std::vector<std::string>& EmptyStrings() {
   static const auto* empty = new std::vector<std::string>();
@@ -59,13 +132,15 @@ absl::StatusOr<Tensor> Tensor::AllocateUninitialized(DType dtype,
     return t;
   }
   t.bytes_ = static_cast<size_t>(shape.num_elements()) * DTypeSize(dtype);
-  void* p = nullptr;
-  if (posix_memalign(&p, kAlignment, t.bytes_ == 0 ? kAlignment : t.bytes_) != 0) {
+  const int size_class = SizeClass(t.bytes_);
+  void* p = AllocateBuffer(t.bytes_, size_class);
+  if (p == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrCat("out of memory allocating ", t.bytes_, " bytes"));
   }
   t.data_ = static_cast<char*>(p);
-  t.holder_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
+  t.holder_ = std::shared_ptr<const void>(
+      p, [size_class](const void* q) { ReleaseBuffer(const_cast<void*>(q), size_class); });
   return t;
 }
 

@@ -13,6 +13,7 @@ namespace {
 constexpr char kUnaryTypes[] =
     "{bfloat16, half, float, double, int8, int16, int32, int64, complex64, complex128}";
 constexpr char kUnaryComplexTypes[] = "{bfloat16, half, float, double, complex64, complex128}";
+constexpr char kUnaryRealTypes[] = "{bfloat16, half, float, double}";
 // Mul, Div, RealDiv, FloorDiv.
 constexpr char kBinaryMoreTypes[] =
     "{bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, "
@@ -111,6 +112,15 @@ void RegisterMathOps(OpRegistry* r) {
   def(Unary("Log", kUnaryComplexTypes));
   def(Unary("Abs", "{bfloat16, half, float, double, int8, int16, int32, int64}"));
   def(Unary("Sign", kUnaryTypes));
+  def(Unary("Floor", kUnaryRealTypes));
+  def(Unary("Ceil", kUnaryRealTypes));
+  // Round half to even; defined on integers too, where it is the identity.
+  def(Unary("Round", kUnaryTypes));
+  // The gradients take the forward output y and the incoming gradient dy,
+  // not x, so the backward pass reuses what the forward pass computed.
+  for (const char* op : {"SqrtGrad", "RsqrtGrad", "ReciprocalGrad"}) {
+    def(OpDefBuilder(op).Input("y: T").Input("dy: T").Output("z: T").Attr(T(kUnaryComplexTypes)));
+  }
 
   def(OpDefBuilder("MatMul")
           .Input("a: T")
@@ -143,6 +153,15 @@ void RegisterMathOps(OpRegistry* r) {
   def(ArgReduction("ArgMin"));
   for (const char* op : {"Sum", "Mean", "Prod"}) def(Reduction(op, "numbertype"));
   for (const char* op : {"Max", "Min"}) def(Reduction(op, "{realnumbertype, quantizedtype}"));
+  // The logical reductions: bool in and out, so no T attr.
+  for (const char* op : {"All", "Any"}) {
+    def(OpDefBuilder(op)
+            .Input("input: bool")
+            .Input("reduction_indices: Tidx")
+            .Output("output: bool")
+            .Attr("keep_dims: bool = false")
+            .Attr("Tidx: {int32, int64} = DT_INT32"));
+  }
 
   def(OpDefBuilder("Range")
           .Input("start: Tidx")
@@ -152,6 +171,14 @@ void RegisterMathOps(OpRegistry* r) {
           .Attr("Tidx: {bfloat16, half, float, double, int8, int16, int32, int64, uint16, uint32, "
                 "uint64} = DT_INT32"));
   def(OpDefBuilder("Select")
+          .Input("condition: bool")
+          .Input("t: T")
+          .Input("e: T")
+          .Output("output: T")
+          .Attr("T: type"));
+  // Select with the condition broadcast against t and e (Select instead
+  // takes a condition of t's shape or a vector over its first dimension).
+  def(OpDefBuilder("SelectV2")
           .Input("condition: bool")
           .Input("t: T")
           .Input("e: T")

@@ -40,6 +40,13 @@ void RegisterNnOps(OpRegistry* r) {
           .Output("output: T")
           .Attr("T: numbertype")
           .Attr(kDataFormat));
+  // The first BiasAdd, kept for old graphs: no data_format, the bias always
+  // runs along the last dimension.
+  def(OpDefBuilder("BiasAddV1")
+          .Input("value: T")
+          .Input("bias: T")
+          .Output("output: T")
+          .Attr("T: numbertype"));
   def(OpDefBuilder("BiasAddGrad")
           .Input("out_backprop: T")
           .Output("output: T")
@@ -58,6 +65,9 @@ void RegisterNnOps(OpRegistry* r) {
           .Output("backprop: T")
           .Attr(kSoftmaxTypes)
           .Attr("Tlabels: {int32, int64} = DT_INT64"));
+  // sum(t^2) / 2, a scalar.
+  def(OpDefBuilder("L2Loss").Input("t: T").Output("output: T").Attr(
+      "T: {half, bfloat16, float, double}"));
 }
 
 }  // namespace runtime
