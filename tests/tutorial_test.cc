@@ -165,6 +165,16 @@ TEST(FitCurveDemo, SecondRunResumesInsteadOfStartingOver) {
   }
   EXPECT_TRUE(testing::FileExists(dir.path() + "/tmp/model.ckpt.meta"));
   EXPECT_TRUE(testing::FileExists(dir.path() + "/tmp/checkpoint"));
+
+  // The directory resolves to its latest checkpoint's graph, TF's names.
+  std::string meta;
+  ASSERT_EQ(testing::RunCommand(testing::ToolPath("ckpt_dump") + " --meta " + dir.path() + "/tmp",
+                                &meta),
+            0)
+      << meta;
+  EXPECT_NE(meta.find("filename save/Const:0"), std::string::npos) << meta;
+  EXPECT_NE(meta.find("restore save/restore_all"), std::string::npos) << meta;
+  EXPECT_NE(meta.find("train_op"), std::string::npos) << meta;
 }
 
 // The second tutorial: restored values equal the saved ones bit for bit.

@@ -1,5 +1,7 @@
 #include "common/meta_summary.h"
 
+#include "common/checkpoint_path.h"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -206,6 +208,12 @@ absl::StatusOr<MetaReport> DescribeMeta(const std::string& path_in) {
   std::string meta = path;
   if (!absl::EndsWith(path, ".meta")) {
     meta = MetaFilename(path);
+    // A directory with a `checkpoint` file, or one of the checkpoint's own
+    // files: the .meta beside the checkpoint it names.
+    if (!env->FileExists(meta)) {
+      absl::StatusOr<std::string> prefix = ResolveCheckpointPrefix(path);
+      if (prefix.ok() && env->FileExists(MetaFilename(*prefix))) meta = MetaFilename(*prefix);
+    }
     if (!env->FileExists(meta)) {
       return absl::NotFoundError(absl::StrCat("no meta graph for ", path, ": looked for ", meta,
                                               ", ", path, "/saved_model.pb, and a .pb file"));
