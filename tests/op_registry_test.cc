@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ckpt/meta_graph.h"
+#include "ckpt/runtime/kernel.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -384,11 +385,12 @@ TEST(OpRegistryTest, GlobalHoldsExactlyTheSupportedOps) {
       "Minimum", "Pow", "SquaredDifference", "Neg", "Square", "Sqrt", "Rsqrt", "Reciprocal", "Exp",
       "Log", "Abs", "Sign", "MatMul", "Cast", "Equal", "NotEqual", "Greater", "GreaterEqual",
       "Less", "LessEqual", "LogicalAnd", "LogicalOr", "LogicalNot", "ArgMax", "ArgMin", "Sum",
-      "Mean", "Prod", "Max", "Min", "Range", "Select",
+      "Mean", "Prod", "Max", "Min", "Range", "Select", "SelectV2", "All", "Any", "Floor", "Ceil",
+      "Round", "SqrtGrad", "RsqrtGrad", "ReciprocalGrad",
       // nn
       "Relu", "ReluGrad", "Sigmoid", "SigmoidGrad", "Tanh", "TanhGrad", "Softmax", "LogSoftmax",
-      "BiasAdd", "BiasAddGrad", "SoftmaxCrossEntropyWithLogits",
-      "SparseSoftmaxCrossEntropyWithLogits",
+      "BiasAdd", "BiasAddV1", "BiasAddGrad", "SoftmaxCrossEntropyWithLogits",
+      "SparseSoftmaxCrossEntropyWithLogits", "L2Loss",
       // state, random, training
       "Variable", "VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
       "RandomStandardNormal", "TruncatedNormal", "RandomUniform", "ApplyGradientDescent",
@@ -398,11 +400,21 @@ TEST(OpRegistryTest, GlobalHoldsExactlyTheSupportedOps) {
       "SaveSlices", "Restore", "RestoreSlice",
       // misc
       "NoOp", "StringJoin", "ParseExample", "ParseExampleV2"};
-  ASSERT_EQ(expected.size(), 105u);
+  ASSERT_EQ(expected.size(), 116u);
   std::vector<std::string> listed = OpRegistry::Global().ListOps();
   EXPECT_TRUE(std::is_sorted(listed.begin(), listed.end()));
   EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), expected);
   EXPECT_EQ(&OpRegistry::Global(), &OpRegistry::Global());
+}
+
+// A kernel without an OpDef could never run: graphs are validated against
+// the OpDefs before any kernel is looked up.
+TEST(OpRegistryTest, EveryKernelHasAnOpDef) {
+  const std::vector<std::string> kernels = runtime::KernelRegistry::Global().ListOps();
+  EXPECT_GE(kernels.size(), 100u);
+  for (const std::string& op : kernels) {
+    EXPECT_NE(OpRegistry::Global().Find(op), nullptr) << "kernel without an OpDef: " << op;
+  }
 }
 
 // A few OpDefs written out field by field from TensorFlow's registrations:
@@ -505,6 +517,52 @@ TEST(OpRegistryTest, GlobalOpDefsEqualTensorFlowsFieldByField) {
          output_arg { name: "tensors" type_list_attr: "dtypes" }
          attr { name: "dtypes" type: "list(type)" has_minimum: true minimum: 1 }
          is_stateful: true)pb"},
+      {"All", R"pb(
+         name: "All"
+         input_arg { name: "input" type: DT_BOOL }
+         input_arg { name: "reduction_indices" type_attr: "Tidx" }
+         output_arg { name: "output" type: DT_BOOL }
+         attr {
+           name: "keep_dims"
+           type: "bool"
+           default_value { b: false }
+         }
+         attr {
+           name: "Tidx"
+           type: "type"
+           default_value { type: DT_INT32 }
+           allowed_values { list { type: [ DT_INT32, DT_INT64 ] } }
+         })pb"},
+      {"RsqrtGrad", R"pb(
+         name: "RsqrtGrad"
+         input_arg { name: "y" type_attr: "T" }
+         input_arg { name: "dy" type_attr: "T" }
+         output_arg { name: "z" type_attr: "T" }
+         attr {
+           name: "T"
+           type: "type"
+           allowed_values {
+             list {
+               type: [
+                 DT_BFLOAT16,
+                 DT_HALF,
+                 DT_FLOAT,
+                 DT_DOUBLE,
+                 DT_COMPLEX64,
+                 DT_COMPLEX128
+               ]
+             }
+           }
+         })pb"},
+      {"L2Loss", R"pb(
+         name: "L2Loss"
+         input_arg { name: "t" type_attr: "T" }
+         output_arg { name: "output" type_attr: "T" }
+         attr {
+           name: "T"
+           type: "type"
+           allowed_values { list { type: [ DT_HALF, DT_BFLOAT16, DT_FLOAT, DT_DOUBLE ] } }
+         })pb"},
       {"AddV2", R"pb(
          name: "AddV2"
          input_arg { name: "x" type_attr: "T" }

@@ -59,6 +59,24 @@ TEST(GraphNaming, DefaultNamesAreTensorFlows) {
   EXPECT_EQ(g.variables()[0].initializer_name(), "Variable/Assign");
 }
 
+// AddOpNamed gives a node exactly a name reserved for it (TensorFlow names
+// some nodes after their own name scope), with the scope's control inputs.
+TEST(GraphNaming, AddOpNamedUsesTheExactName) {
+  Graph g;
+  Scope root = Scope::NewRootScope(&g);
+  Operation first = NoOp(root);
+  Scope sub = root.NewSubScope("Adam");
+  const std::string name = sub.name_prefix().substr(0, sub.name_prefix().size() - 1);
+  Node* n = root.WithControlDependencies({first}).AddOpNamed("NoOp", name, {}, {}, {});
+  ASSERT_NE(n, nullptr) << root.status();
+  EXPECT_EQ(n->name(), "Adam");
+  ASSERT_EQ(n->def.input_size(), 1);
+  EXPECT_EQ(n->def.input(0), "^NoOp");
+  // A name already taken is an error, recorded in the scope.
+  EXPECT_EQ(root.AddOpNamed("NoOp", "Adam", {}, {}, {}), nullptr);
+  EXPECT_EQ(root.status().code(), absl::StatusCode::kAlreadyExists) << root.status();
+}
+
 TEST(GraphNaming, NodesCarryOpDefDefaultsAndInferredTypes) {
   Graph g;
   Scope root = Scope::NewRootScope(&g);

@@ -151,21 +151,14 @@ Var Variable(const Scope& s, Output initial_value, const VariableOptions& option
   std::string var_name = vs.name_prefix();
   var_name.pop_back();
 
-  ::tensorflow::NodeDef def;
-  def.set_name(var_name);
-  def.set_op("VariableV2");
-  auto& attrs = *def.mutable_attr();
-  attrs["shape"] = AttrShape(shape);
-  attrs["dtype"] = AttrType(initial_value.dtype());
-  attrs["container"] = AttrString("");
-  attrs["shared_name"] = AttrString("");
-  absl::StatusOr<Node*> var_node = g->AddNode(std::move(def));
-  if (!var_node.ok()) {
-    s.UpdateStatus(var_node.status());
-    return Var();
-  }
-  (*var_node)->output_shapes[0] = shape;
-  Output ref(*var_node, 0);
+  Node* var_node = vs.AddOpNamed("VariableV2", var_name, {},
+                                 {{"shape", AttrShape(shape)},
+                                  {"dtype", AttrType(initial_value.dtype())},
+                                  {"container", AttrString("")},
+                                  {"shared_name", AttrString("")}},
+                                 {shape});
+  if (var_node == nullptr) return Var();
+  Output ref(var_node, 0);
 
   Node* assign = vs.AddOp("Assign", "Assign", {ref, initial_value},
                           {{"validate_shape", AttrBool(true)},

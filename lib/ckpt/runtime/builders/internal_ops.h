@@ -21,6 +21,10 @@ namespace runtime {
 // dtypes and static shapes. Comparison ops produce bool.
 Output FinishBinary(OpBuilder& b, Output x, Output y);
 
+// Adds the gradient op `b` (already named) of an elementwise op: two inputs
+// of one dtype whose static shapes must agree (ReluGrad, TanhGrad, SqrtGrad).
+Output FinishElementwiseGrad(OpBuilder& b, Output a, Output c);
+
 // x <op> y where y is a scalar constant of x's dtype named "<node>/y"
 // (Python: `x - 1`, `math_ops.maximum(x, 1)`).
 Output BinaryScalarY(const Scope& s, absl::string_view op, absl::string_view default_name,
@@ -48,6 +52,10 @@ Output FloorMod(const Scope& s, Output x, Output y);
 Output LogicalNot(const Scope& s, Output x);
 // math_ops.reciprocal: "Reciprocal".
 Output Reciprocal(const Scope& s, Output x);
+// gen_math_ops.sqrt_grad / rsqrt_grad from the forward output y and the
+// incoming gradient dy: "SqrtGrad" (dy / (2 y)), "RsqrtGrad" (-dy y^3 / 2).
+Output SqrtGrad(const Scope& s, Output y, Output dy);
+Output RsqrtGrad(const Scope& s, Output y, Output dy);
 // GreaterEqual / LessEqual: "GreaterEqual", "LessEqual".
 Output GreaterEqual(const Scope& s, Output x, Output y);
 Output LessEqual(const Scope& s, Output x, Output y);

@@ -87,6 +87,21 @@ Output FinishBinary(OpBuilder& b, Output x, Output y) {
   return b.FinishOutput(*shape);
 }
 
+Output FinishElementwiseGrad(OpBuilder& b, Output a, Output c) {
+  if (!CheckInputs(b, {a, c})) return Output();
+  if (a.dtype() != c.dtype()) {
+    b.Fail(absl::StrCat("inputs are ", DTypeName(a.dtype()), " and ", DTypeName(c.dtype())));
+    return Output();
+  }
+  absl::StatusOr<PartialShape> shape = MergeShapes(a.shape(), c.shape());
+  if (!shape.ok()) {
+    b.Fail(shape.status().message());
+    return Output();
+  }
+  b.Input(a).Input(c);
+  return b.FinishOutput(*shape);
+}
+
 Output BinaryScalarY(const Scope& s, absl::string_view op, absl::string_view default_name,
                      Output x, double y) {
   OpBuilder b(s, op, default_name);
@@ -124,6 +139,16 @@ Output FloorMod(const Scope& s, Output x, Output y) {
 
 Output LogicalNot(const Scope& s, Output x) { return Unary(s, "LogicalNot", "LogicalNot", x); }
 Output Reciprocal(const Scope& s, Output x) { return Unary(s, "Reciprocal", "Reciprocal", x); }
+
+Output SqrtGrad(const Scope& s, Output y, Output dy) {
+  OpBuilder b(s, "SqrtGrad", "SqrtGrad");
+  return FinishElementwiseGrad(b, y, dy);
+}
+
+Output RsqrtGrad(const Scope& s, Output y, Output dy) {
+  OpBuilder b(s, "RsqrtGrad", "RsqrtGrad");
+  return FinishElementwiseGrad(b, y, dy);
+}
 
 Output GreaterEqual(const Scope& s, Output x, Output y) {
   OpBuilder b(s, "GreaterEqual", "GreaterEqual");

@@ -35,18 +35,7 @@ Output Activation(const Scope& s, absl::string_view op, Output x, int min_rank =
 // The *Grad ops of activations: two inputs of one shape.
 Output ActivationGrad(const Scope& s, absl::string_view op, Output a, Output b_in) {
   OpBuilder b(s, op, op);
-  if (!CheckInputs(b, {a, b_in})) return Output();
-  if (a.dtype() != b_in.dtype()) {
-    b.Fail(absl::StrCat("inputs are ", DTypeName(a.dtype()), " and ", DTypeName(b_in.dtype())));
-    return Output();
-  }
-  absl::StatusOr<PartialShape> shape = runtime::MergeShapes(a.shape(), b_in.shape());
-  if (!shape.ok()) {
-    b.Fail(shape.status().message());
-    return Output();
-  }
-  b.Input(a).Input(b_in);
-  return b.FinishOutput(*shape);
+  return runtime::FinishElementwiseGrad(b, a, b_in);
 }
 
 // nn_ops._flatten_outer_dims: reshapes to [-1, last dim] with a shape

@@ -49,10 +49,6 @@ uint16_t FloatToBfloat16Bits(float f) {
   return static_cast<uint16_t>((x + rounding) >> 16);
 }
 
-std::string InputName(const Output& o) {
-  return o.index() == 0 ? o.node()->name() : absl::StrCat(o.node()->name(), ":", o.index());
-}
-
 }  // namespace
 
 OpBuilder::OpBuilder(const Scope& s, absl::string_view op, absl::string_view default_name)
@@ -98,72 +94,12 @@ void OpBuilder::Fail(absl::string_view message) {
 
 Node* OpBuilder::Finish(std::vector<PartialShape> shapes) {
   if (!ok()) return nullptr;
-  return AddNodeNamed(scope_, name_, op_, args_, std::move(attrs_), std::move(shapes));
+  return scope_.AddOpNamed(op_, name_, args_, std::move(attrs_), std::move(shapes));
 }
 
 Output OpBuilder::FinishOutput(PartialShape shape) {
   Node* n = Finish({std::move(shape)});
   return n == nullptr ? Output() : Output(n, 0);
-}
-
-Node* AddNodeNamed(const Scope& s, const std::string& name, absl::string_view op,
-                   const std::vector<std::vector<Output>>& args,
-                   std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
-                   std::vector<PartialShape> shapes) {
-  if (!s.ok()) return nullptr;
-  Graph* g = s.graph();
-  const ::tensorflow::OpDef* op_def = g->registry().Find(op);
-  if (op_def == nullptr) {
-    s.UpdateStatus(
-        absl::NotFoundError(absl::StrCat("unknown op '", op, "' (node '", name, "')")));
-    return nullptr;
-  }
-  if (static_cast<int>(args.size()) != op_def->input_arg_size()) {
-    s.UpdateStatus(absl::InvalidArgumentError(
-        absl::StrCat(op, " '", name, "': takes ", op_def->input_arg_size(),
-                     " input argument(s), got ", args.size())));
-    return nullptr;
-  }
-  ::tensorflow::NodeDef def;
-  def.set_name(name);
-  def.set_op(std::string(op));
-  for (auto& [attr, value] : attrs) (*def.mutable_attr())[attr] = std::move(value);
-  auto& def_attrs = *def.mutable_attr();
-  for (int a = 0; a < op_def->input_arg_size(); ++a) {
-    const auto& arg = op_def->input_arg(a);
-    const std::vector<Output>& outs = args[a];
-    for (const Output& o : outs) {
-      if (!o.valid()) {
-        s.UpdateStatus(absl::InvalidArgumentError(
-            absl::StrCat(op, " '", name, "': input '", arg.name(),
-                         "' is invalid (an earlier error)")));
-        return nullptr;
-      }
-      def.add_input(InputName(o));
-    }
-    if (!arg.number_attr().empty() && !def_attrs.contains(arg.number_attr())) {
-      def_attrs[arg.number_attr()].set_i(static_cast<int64_t>(outs.size()));
-    }
-    if (!arg.type_attr().empty() && !outs.empty() && !def_attrs.contains(arg.type_attr())) {
-      def_attrs[arg.type_attr()].set_type(outs[0].dtype());
-    }
-    if (!arg.type_list_attr().empty() && !def_attrs.contains(arg.type_list_attr())) {
-      auto* list = def_attrs[arg.type_list_attr()].mutable_list();
-      for (const Output& o : outs) list->add_type(o.dtype());
-    }
-  }
-  for (const Operation& dep : s.control_deps()) {
-    if (dep.valid()) def.add_input(absl::StrCat("^", dep.name()));
-  }
-  absl::StatusOr<Node*> node = g->AddNode(std::move(def));
-  if (!node.ok()) {
-    s.UpdateStatus(node.status());
-    return nullptr;
-  }
-  for (size_t i = 0; i < shapes.size() && i < (*node)->output_shapes.size(); ++i) {
-    (*node)->output_shapes[i] = std::move(shapes[i]);
-  }
-  return *node;
 }
 
 std::string PredictUniqueName(const Scope& s, absl::string_view base) {

@@ -72,14 +72,6 @@ class OpBuilder {
   bool failed_ = false;
 };
 
-// Adds a node named exactly `name` (which must be unused; the caller
-// reserved it), inferring the type and length attrs the OpDef ties to its
-// inputs as Scope::AddOp does. Records errors in `s`.
-Node* AddNodeNamed(const Scope& s, const std::string& name, absl::string_view op,
-                   const std::vector<std::vector<Output>>& args,
-                   std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
-                   std::vector<PartialShape> shapes);
-
 // The name Scope::GetUniqueNameForOp would give `base` (relative to the
 // scope's prefix, no WithOpName) without reserving it, so a node's own
 // helper nodes can be named after it before it exists.

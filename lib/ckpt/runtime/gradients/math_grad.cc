@@ -1,7 +1,7 @@
 // Gradients of the math ops, built as TensorFlow 1.x's math_grad.py builds
 // them (same ops, same order, so the same node names). Where TensorFlow
-// uses an op ckpt does not define (SqrtGrad, RsqrtGrad, DynamicStitch for
-// reduced shapes), the same values are computed from ops it does.
+// uses an op ckpt does not define (DynamicStitch for reduced shapes), the
+// same values are computed from ops it does.
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
@@ -139,19 +139,15 @@ absl::Status SquareGrad(const Scope& s, const GradOp& op, const Grads& grads, Gr
   return absl::OkStatus();
 }
 
+// Both from the forward output y, not x: d sqrt(x) = 1 / (2 y) and
+// d x^(-1/2) = -y^3 / 2.
 absl::Status SqrtGrad(const Scope& s, const GradOp& op, const Grads& grads, Grads* out) {
-  // d sqrt(x) = 0.5 / sqrt(x) (TensorFlow's SqrtGrad op computes the same).
-  Output half_g = BinaryScalarY(s, "Mul", "mul", grads[0], 0.5);
-  (*out)[0] = ops::RealDiv(s, half_g, op.output(0));
+  (*out)[0] = runtime::SqrtGrad(s, op.output(0), grads[0]);
   return absl::OkStatus();
 }
 
 absl::Status RsqrtGrad(const Scope& s, const GradOp& op, const Grads& grads, Grads* out) {
-  // d x^(-1/2) = -0.5 * y^3 with y = x^(-1/2) (as TensorFlow's RsqrtGrad).
-  const Output y = op.output(0);
-  Output scaled = BinaryScalarY(s, "Mul", "mul", grads[0], -0.5);
-  Output y3 = ops::Mul(s, ops::Square(s, y), y);
-  (*out)[0] = ops::Mul(s, scaled, y3);
+  (*out)[0] = runtime::RsqrtGrad(s, op.output(0), grads[0]);
   return absl::OkStatus();
 }
 

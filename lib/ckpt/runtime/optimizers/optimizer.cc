@@ -214,7 +214,7 @@ Var Optimizer::ZerosSlot(const Scope& root, const Var& var, const std::string& s
 
 Operation Optimizer::GroupNamed(const Scope& s, const std::vector<Operation>& deps,
                                 const std::string& name) {
-  Node* n = runtime::AddNodeNamed(s.WithControlDependencies(deps), name, "NoOp", {}, {}, {});
+  Node* n = s.WithControlDependencies(deps).AddOpNamed("NoOp", name, {}, {}, {});
   return n == nullptr ? Operation() : Operation(n);
 }
 

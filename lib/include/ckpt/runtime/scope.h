@@ -76,6 +76,23 @@ class Scope {
                        const std::vector<std::vector<Output>>& args,
                        std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
                        std::vector<PartialShape> output_shapes = {}) const;
+  // Same, but the node is named exactly `exact_name`: a full name (prefix
+  // included) the caller already reserved with Graph::UniqueName, typically
+  // through NewSubScope. TensorFlow names some nodes exactly as the name
+  // scope it opened for them, with the scope's uniquifying suffix:
+  //
+  //   Scope vs = s.NewSubScope("Variable");        // reserves "Variable_1"
+  //   std::string name = vs.name_prefix();         // "Variable_1/"
+  //   name.pop_back();
+  //   vs.AddOpNamed("VariableV2", name, {}, attrs, {shape});
+  //   vs.AddOp("Assign", "Assign", ...);           // "Variable_1/Assign"
+  //
+  // WithOpName does not apply; the scope's control dependencies do. A name
+  // already used by a node is AlreadyExists (recorded like every error).
+  Node* AddOpNamed(absl::string_view op, const std::string& exact_name,
+                   const std::vector<std::vector<Output>>& args,
+                   std::vector<std::pair<std::string, ::tensorflow::AttrValue>> attrs,
+                   std::vector<PartialShape> output_shapes = {}) const;
 
  private:
   Scope(Graph* graph, std::shared_ptr<absl::Status> status);
