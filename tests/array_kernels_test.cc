@@ -153,6 +153,12 @@ TEST(ArrayKernelsTest, FillZerosOnes) {
   EXPECT_EQ(RunError("Fill", {I32({2}), I32({1, 2})}).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RunError("Fill", {I32({-1}), Scalar<float>(1)}).code(),
             absl::StatusCode::kInvalidArgument);
+  // A hostile graph's Fill whose size overflows is an error, not a crash or
+  // a wrapped-around small allocation.
+  EXPECT_NE(RunError("Fill", {I64({int64_t{1} << 40, int64_t{1} << 40}), Scalar<float>(1)}).code(),
+            absl::StatusCode::kOk);
+  EXPECT_NE(RunError("Fill", {I64({int64_t{1} << 62, 8}), Scalar<float>(1)}).code(),
+            absl::StatusCode::kOk);
 
   Tensor x = TensorOf<float>(TensorShape({3}), {4, -5, 6});
   EXPECT_THAT(Values<float>(Run1("ZerosLike", {x})), ElementsAre(0, 0, 0));

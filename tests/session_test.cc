@@ -250,6 +250,24 @@ TEST(GraphImport, UnknownOpIsNamed) {
   EXPECT_NE(g.status().message().find("mystery"), std::string::npos) << g.status();
 }
 
+TEST(GraphImport, ACycleIsAnErrorNotAHang) {
+  ::tensorflow::GraphDef def;
+  for (const auto& [name, input] : {std::pair<std::string, std::string>{"a", "b"}, {"b", "a"}}) {
+    auto* n = def.add_node();
+    n->set_name(name);
+    n->set_op("Identity");
+    n->add_input(input);
+    (*n->mutable_attr())["T"].set_type(DT_FLOAT);
+  }
+  auto g = Graph::FromGraphDef(def);
+  ASSERT_TRUE(g.ok()) << g.status();  // TensorFlow imports loops too
+  Session s(g->get());
+  auto r = s.Run(std::vector<std::pair<std::string, Tensor>>{}, std::vector<std::string>{"a:0"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnimplemented) << r.status();
+  EXPECT_NE(r.status().message().find("cycle"), std::string::npos) << r.status();
+}
+
 TEST(GraphImport, MissingInputIsAnError) {
   ::tensorflow::GraphDef def;
   auto* n = def.add_node();
