@@ -4,8 +4,9 @@
 //
 // OUT_DIR/<target>/ gets seeds made from checkpoints that BundleWriter writes
 // here (many dtypes, strings, a partitioned tensor, big-endian data, 64-byte
-// alignment), checkpoint state texts and graph files written by our own
-// writers. With TF_CORPUS_DIR, files TensorFlow wrote (.index + data, .meta,
+// alignment), checkpoint state texts, graph files written by our own
+// writers, and `.meta` files of graphs built and saved with the runtime.
+// With TF_CORPUS_DIR, files TensorFlow wrote (.index + data, .meta,
 // saved_model.pb, checkpoint) are also packed into EXTRA_OUT_DIR/<target>/:
 // they are used at run time only and never become part of the repository.
 //
@@ -21,6 +22,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,13 @@
 #include "ckpt/env.h"
 #include "ckpt/meta_graph.h"
 #include "ckpt/naming.h"
+#include "ckpt/runtime/graph.h"
+#include "ckpt/runtime/io_ops.h"
+#include "ckpt/runtime/ops.h"
+#include "ckpt/runtime/optimizers.h"
+#include "ckpt/runtime/saver.h"
+#include "ckpt/runtime/scope.h"
+#include "ckpt/runtime/session.h"
 
 namespace {
 
@@ -349,6 +358,91 @@ void MetaGraphSeeds(const std::string& dir, const std::string& work) {
   WriteSeed(dir, "meta_graph_fuzzer", "saved_model", sm.SerializeAsString());
 }
 
+// graph_import_fuzzer: `.meta` files of graphs built here with the runtime.
+// "trained-*" are what a Saver writes after a training step (placeholders,
+// gradients, an optimizer, the save/restore subgraph); "runnable" needs no
+// feed, so the target runs its nodes (constants, shape-taking ops with
+// constant shapes, a variable and its updates, strings).
+void GraphImportSeeds(const std::string& dir, const std::string& work) {
+  using namespace ckpt::ops;  // NOLINT: reads like the Python it mirrors
+  const std::string meta_dir = work + "/graph_import";
+  Check(ckpt::CreateDirRecursively(ckpt::Env::Default(), meta_dir));
+  for (const char* optimizer : {"gradient_descent", "momentum", "adam"}) {
+    ckpt::Graph graph;
+    graph.set_seed(5);
+    ckpt::Scope root = ckpt::Scope::NewRootScope(&graph);
+    ckpt::Output x = Placeholder(root.WithOpName("x"), ckpt::DT_FLOAT, {-1, 3});
+    ckpt::Output labels = Placeholder(root.WithOpName("labels"), ckpt::DT_FLOAT, {-1, 2});
+    ckpt::Var w = Variable(root, TruncatedNormal(root, TensorShape({3, 2}), 0.0f, 0.1f));
+    ckpt::Var b = Variable(root, Zeros(root, TensorShape({2})));
+    ckpt::Output logits = Add(root, MatMul(root, x, w), b);
+    ckpt::Output loss = ReduceMean(root, SoftmaxCrossEntropyWithLogits(root, labels, logits));
+    ckpt::Output accuracy = ReduceMean(
+        root, Cast(root, Equal(root, ArgMax(root, Softmax(root, logits), 1),
+                               ArgMax(root, labels, 1)),
+                   ckpt::DT_FLOAT));
+    std::unique_ptr<ckpt::Optimizer> opt;
+    if (std::string(optimizer) == "momentum") {
+      opt = std::make_unique<ckpt::MomentumOptimizer>(0.1f, 0.9f);
+    } else if (std::string(optimizer) == "adam") {
+      opt = std::make_unique<ckpt::AdamOptimizer>(0.01f);
+    } else {
+      opt = std::make_unique<ckpt::GradientDescentOptimizer>(0.1f);
+    }
+    auto train = opt->Minimize(root, loss);
+    Check(train.status());
+    ckpt::Operation init = GlobalVariablesInitializer(root);
+    Check(root.status());
+    graph.AddToCollection("eval", accuracy.node()->name());
+    auto saver = ckpt::Saver::Create(&graph);
+    Check(saver.status());
+    ckpt::Session session(&graph);
+    Check(session.Run({}, {}, {init}).status());
+    Tensor xs(ckpt::DT_FLOAT, TensorShape({2, 3}));
+    Tensor ys(ckpt::DT_FLOAT, TensorShape({2, 2}));
+    for (int i = 0; i < 6; ++i) xs.mutable_flat<float>()[i] = 0.25f * static_cast<float>(i);
+    for (int i = 0; i < 4; ++i) ys.mutable_flat<float>()[i] = i == 0 || i == 3 ? 1.0f : 0.0f;
+    Check(session.Run({{x, xs}, {labels, ys}}, {loss}, {*train}).status());
+    auto path = (*saver)->Save(&session, meta_dir + "/" + optimizer + "/model.ckpt", 1);
+    Check(path.status());
+    WriteSeed(dir, "graph_import_fuzzer", absl::StrCat("trained-", optimizer),
+              ReadWholeFile(ckpt::MetaFilename(*path)));
+  }
+
+  ckpt::Graph graph;
+  ckpt::Scope root = ckpt::Scope::NewRootScope(&graph);
+  ckpt::Output dims = Const(root, std::vector<int32_t>{2, 3});
+  ckpt::Output filled = Fill(root, dims, Const(root, 1.5f));
+  ckpt::Output noise = RandomUniform(root, TensorShape({2, 3}), -1.0f, 1.0f, /*seed=*/7);
+  ckpt::Output sum = Add(root, filled, noise);
+  ckpt::Output tiled = Tile(root, sum, Const(root, std::vector<int32_t>{2, 1}));
+  ckpt::Output product = MatMul(root, tiled, Transpose(root, sum, Const(root, std::vector<int32_t>{1, 0})));
+  ckpt::Output flat = Reshape(root, product, std::vector<int32_t>{-1});
+  ckpt::Output joined = ConcatV2(root, {flat, Neg(root, flat)}, Const(root, 0));
+  ckpt::Output packed = Pack(root, {ReduceMax(root, joined), ReduceSum(root, joined)});
+  ckpt::Output probs = Softmax(root, Reshape(root, packed, std::vector<int32_t>{1, 2}));
+  ckpt::Output best = ArgMax(root, probs, 1);
+  Cast(root, Equal(root, best, Const(root, int64_t{0})), ckpt::DT_FLOAT);
+  ckpt::Node* range =
+      root.AddOp("Range", "range", {Const(root, 0), Const(root, 6), Const(root, 2)}, {});
+  if (range != nullptr) {
+    root.AddOp("OneHot", "one_hot",
+               {ckpt::Output(range), Const(root, 4), Const(root, 1.0f), Const(root, 0.0f)}, {});
+  }
+  ckpt::Var v = Variable(root, Zeros(root, TensorShape({2, 3})));
+  const ckpt::Scope initialized = root.WithControlDependencies({v.initializer()});
+  AssignAdd(initialized, v.ref(), filled);
+  ApplyGradientDescent(initialized, v.ref(), Const(root, 0.5f), noise);
+  GlobalVariablesInitializer(root);
+  StringJoin(root, {Const(root, "model"), Const(root, "ckpt")}, ".");
+  Check(root.status());
+  auto saver = ckpt::Saver::Create(&graph);
+  Check(saver.status());
+  auto mg = ckpt::ExportMetaGraph(graph, saver->get());
+  Check(mg.status());
+  WriteSeed(dir, "graph_import_fuzzer", "runnable", mg->SerializeAsString());
+}
+
 // Files TensorFlow wrote, found below `root`.
 void CorpusSeeds(const std::string& root, const std::string& dir) {
   ckpt::Env* env = ckpt::Env::Default();
@@ -367,7 +461,16 @@ void CorpusSeeds(const std::string& root, const std::string& dir) {
       } else if (absl::EndsWith(c, ".index")) {
         SeedsFromCheckpoint(dir, tag, path.substr(0, path.size() - 6));
       } else if (absl::EndsWith(c, ".meta") || c == "saved_model.pb") {
-        WriteSeed(dir, "meta_graph_fuzzer", tag, ReadWholeFile(path));
+        const std::string bytes = ReadWholeFile(path);
+        WriteSeed(dir, "meta_graph_fuzzer", tag, bytes);
+        if (absl::EndsWith(c, ".meta")) {
+          WriteSeed(dir, "graph_import_fuzzer", tag, bytes);
+        } else if (auto sm = ckpt::ReadSavedModel(path); sm.ok()) {
+          for (int i = 0; i < sm->meta_graphs_size(); ++i) {
+            WriteSeed(dir, "graph_import_fuzzer", absl::StrCat(tag, "-", i),
+                      sm->meta_graphs(i).SerializeAsString());
+          }
+        }
       } else if (c == "checkpoint") {
         WriteSeed(dir, "checkpoint_state_fuzzer", tag, ReadWholeFile(path));
       }
@@ -388,6 +491,7 @@ int main(int argc, char** argv) {
   StringSeeds(dir);
   StateSeeds(dir, work);
   MetaGraphSeeds(dir, work);
+  GraphImportSeeds(dir, work);
   if (argc == 4) CorpusSeeds(argv[2], argv[3]);
   return 0;
 }
