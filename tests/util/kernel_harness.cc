@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ckpt/runtime/kernels/type_dispatch.h"
 #include "ckpt/runtime/op_registry.h"
 #include "ckpt/status_macros.h"
 
@@ -52,20 +53,6 @@ AttrList& AttrList::Set(const std::string& name, const ::tensorflow::AttrValue& 
 }
 
 namespace {
-
-template <typename T>
-constexpr DType DTypeFor() {
-  if constexpr (std::is_same_v<T, float>) return DT_FLOAT;
-  if constexpr (std::is_same_v<T, double>) return DT_DOUBLE;
-  if constexpr (std::is_same_v<T, int32_t>) return DT_INT32;
-  if constexpr (std::is_same_v<T, int64_t>) return DT_INT64;
-  if constexpr (std::is_same_v<T, bool>) return DT_BOOL;
-  if constexpr (std::is_same_v<T, uint8_t>) return DT_UINT8;
-  if constexpr (std::is_same_v<T, int8_t>) return DT_INT8;
-  if constexpr (std::is_same_v<T, int16_t>) return DT_INT16;
-  if constexpr (std::is_same_v<T, uint16_t>) return DT_UINT16;
-  return DT_INVALID;
-}
 
 DType InputDType(const KernelInput& in) {
   if (in.ref == nullptr) return in.value.dtype();
@@ -202,7 +189,7 @@ absl::StatusOr<std::vector<Tensor>> RunKernel(const std::string& op, const AttrL
 
 template <typename T>
 Tensor TensorOf(const TensorShape& shape, const std::vector<T>& values) {
-  Tensor t(DTypeFor<T>(), shape);
+  Tensor t(runtime::DTypeOf<T>(), shape);
   absl::Span<T> dst = t.mutable_flat<T>();
   for (size_t i = 0; i < values.size() && i < dst.size(); ++i) dst[i] = values[i];
   return t;
@@ -210,7 +197,7 @@ Tensor TensorOf(const TensorShape& shape, const std::vector<T>& values) {
 
 template <typename T>
 std::vector<T> Values(const Tensor& t) {
-  if (t.dtype() != DTypeFor<T>()) return {};
+  if (t.dtype() != runtime::DTypeOf<T>()) return {};
   absl::Span<const T> src = t.flat<T>();
   return std::vector<T>(src.begin(), src.end());
 }
