@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
+#include "ckpt/bundle/entry_codec.h"
 #include "ckpt/bundle/index_table.h"
 #include "ckpt/bundle/slice_key.h"
 #include "ckpt/bundle/string_codec.h"
@@ -24,6 +25,8 @@ namespace {
 // Verification is done in pieces this size, right after each is copied, so
 // that the checksum reads cached bytes.
 constexpr size_t kChunk = 256 << 10;
+// Payloads up to this size are copied straight out of the mapping.
+constexpr size_t kSmallPayload = 64 << 10;
 
 // Up to this many data files are opened by Open (more are opened on first
 // read, to bound the descriptors a reader holds).
@@ -125,17 +128,27 @@ absl::Status BundleReader::Init() {
   const bool big = header_.endianness() == ::tensorflow::BundleHeaderProto::BIG;
   foreign_ = big == kHostIsLittleEndian;
 
+  shards_.resize(static_cast<size_t>(header_.num_shards()));
+  open_shards_.reset(new std::atomic<const Shard*>[shards_.size()]);
+  for (size_t i = 0; i < shards_.size(); ++i) open_shards_[i].store(nullptr);
+  // Every record is checked now, so that a damaged index fails here, but none
+  // is turned into an object: that waits for entries() or a read.
   absl::flat_hash_set<std::string> slice_keys;
-  entries_.reserve(table_->size() - 1);
+  tensor_records_.reserve(table_->size() - 1);
+  std::vector<TensorSlice> slices;
   for (size_t i = 1; i < table_->size(); ++i) {
-    CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, ParseEntry(table_->key(i), table_->value(i)));
-    for (const TensorSlice& s : e.slices) slice_keys.insert(EncodeTensorNameSlice(e.name, s));
-    entries_.push_back(std::move(e));
+    slices.clear();
+    CKPT_RETURN_IF_ERROR(CheckRecord(table_->key(i), table_->value(i), &slices));
+    for (const TensorSlice& s : slices) {
+      slice_keys.insert(EncodeTensorNameSlice(table_->key(i), s));
+    }
+    tensor_records_.push_back(static_cast<uint32_t>(i));
   }
   if (!slice_keys.empty()) {
-    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                  [&](const BundleEntryInfo& e) { return slice_keys.count(e.name) > 0; }),
-                   entries_.end());
+    tensor_records_.erase(
+        std::remove_if(tensor_records_.begin(), tensor_records_.end(),
+                       [&](uint32_t i) { return slice_keys.count(table_->key(i)) > 0; }),
+        tensor_records_.end());
   }
   // Open the data files now rather than at first read, so that a checkpoint
   // deleted after Open (a trainer's retention) still reads whole: an open
@@ -156,43 +169,111 @@ absl::Status BundleReader::Init() {
   return absl::OkStatus();
 }
 
+absl::Status BundleReader::CheckRecord(absl::string_view key, absl::string_view value,
+                                       std::vector<TensorSlice>* slices) const {
+  PlainEntry p;
+  if (DecodePlainEntry(value, &p)) {
+    // ParseEntry's checks, without building anything. On any failure
+    // ParseEntry itself says what is wrong, in its words.
+    const DType dtype = static_cast<DType>(p.dtype);
+    bool ok = DTypeIsKnown(dtype) && dtype != DT_INVALID && p.shard_id >= 0 &&
+              p.shard_id < header_.num_shards() && p.offset >= 0 && p.size >= 0;
+    int64_t n = 1;
+    for (int k = 0; ok && k < p.rank; ++k) {
+      ok = p.dims[k] >= 0 && !__builtin_mul_overflow(n, p.dims[k], &n);
+    }
+    if (ok) {
+      const size_t width = DTypeSize(dtype);
+      int64_t expected;
+      if (width > 0) {
+        ok = !__builtin_mul_overflow(n, static_cast<int64_t>(width), &expected) &&
+             expected == p.size;
+      } else if (dtype == DT_STRING) {
+        ok = p.size >= n;
+      }
+    }
+    if (ok) return absl::OkStatus();
+  }
+  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, ParseEntry(key, value));
+  *slices = std::move(e.slices);
+  return absl::OkStatus();
+}
+
+const std::vector<BundleEntryInfo>& BundleReader::entries() const {
+  std::call_once(entries_once_, [this] {
+    entries_.reserve(tensor_records_.size());
+    for (uint32_t i : tensor_records_) {
+      absl::StatusOr<BundleEntryInfo> e = ParseEntry(table_->key(i), table_->value(i));
+      // Open checked every record with the same code on the same bytes.
+      if (e.ok()) entries_.push_back(*std::move(e));
+    }
+    entries_built_.store(true, std::memory_order_release);
+  });
+  return entries_;
+}
+
+absl::string_view BundleReader::tensor_name(size_t i) const {
+  return table_->key(tensor_records_[i]);
+}
+
 absl::StatusOr<BundleEntryInfo> BundleReader::ParseEntry(absl::string_view key,
                                                          absl::string_view value) const {
-  const std::string where = absl::StrCat(IndexFilename(prefix_), ": entry for key ", Quote(key));
-  ::tensorflow::BundleEntryProto proto;
-  if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::DataLossError(absl::StrCat(where, " is not parseable"));
-  }
+  // Built only for an error (see entry_codec.h for why this path is lean).
+  auto where = [&] {
+    return absl::StrCat(IndexFilename(prefix_), ": entry for key ", Quote(key));
+  };
   BundleEntryInfo e;
   e.name = std::string(key);
-  if (!DTypeIsKnown(proto.dtype()) || proto.dtype() == DT_INVALID) {
-    return absl::DataLossError(absl::StrCat(where, " has unknown dtype ", static_cast<int>(proto.dtype())));
-  }
-  e.dtype = proto.dtype();
-  absl::StatusOr<TensorShape> shape = TensorShape::FromProto(proto.shape());
-  if (!shape.ok()) {
-    return absl::DataLossError(absl::StrCat(where, ": ", shape.status().message()));
-  }
-  e.shape = *std::move(shape);
-  e.shard_id = proto.shard_id();
-  e.offset = proto.offset();
-  e.size = proto.size();
-  e.crc32c = proto.crc32c();
-  for (const auto& sp : proto.slices()) {
-    absl::StatusOr<TensorSlice> s = TensorSlice::FromProto(sp);
-    if (!s.ok() || s->rank() != e.shape.rank() || !s->SliceShape(e.shape).ok()) {
-      return absl::DataLossError(absl::StrCat(where, ": invalid slice for shape ",
-                                              e.shape.DebugString()));
+  // Nearly every record takes the direct decoder; partitioned tensors and
+  // anything unusual go through protobuf.
+  PlainEntry plain;
+  if (DecodePlainEntry(value, &plain)) {
+    if (!DTypeIsKnown(static_cast<DType>(plain.dtype)) || plain.dtype == DT_INVALID) {
+      return absl::DataLossError(absl::StrCat(where(), " has unknown dtype ", plain.dtype));
     }
-    e.slices.push_back(*std::move(s));
+    e.dtype = static_cast<DType>(plain.dtype);
+    absl::StatusOr<TensorShape> shape =
+        TensorShape::FromDims(absl::MakeConstSpan(plain.dims, static_cast<size_t>(plain.rank)));
+    if (!shape.ok()) return absl::DataLossError(absl::StrCat(where(), ": ", shape.status().message()));
+    e.shape = *std::move(shape);
+    e.shard_id = plain.shard_id;
+    e.offset = plain.offset;
+    e.size = plain.size;
+    e.crc32c = plain.crc32c;
+  } else {
+    ::tensorflow::BundleEntryProto proto;
+    if (!proto.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return absl::DataLossError(absl::StrCat(where(), " is not parseable"));
+    }
+    if (!DTypeIsKnown(proto.dtype()) || proto.dtype() == DT_INVALID) {
+      return absl::DataLossError(absl::StrCat(where(), " has unknown dtype ", static_cast<int>(proto.dtype())));
+    }
+    e.dtype = proto.dtype();
+    absl::StatusOr<TensorShape> shape = TensorShape::FromProto(proto.shape());
+    if (!shape.ok()) {
+      return absl::DataLossError(absl::StrCat(where(), ": ", shape.status().message()));
+    }
+    e.shape = *std::move(shape);
+    e.shard_id = proto.shard_id();
+    e.offset = proto.offset();
+    e.size = proto.size();
+    e.crc32c = proto.crc32c();
+    for (const auto& sp : proto.slices()) {
+      absl::StatusOr<TensorSlice> s = TensorSlice::FromProto(sp);
+      if (!s.ok() || s->rank() != e.shape.rank() || !s->SliceShape(e.shape).ok()) {
+        return absl::DataLossError(absl::StrCat(where(), ": invalid slice for shape ",
+                                                e.shape.DebugString()));
+      }
+      e.slices.push_back(*std::move(s));
+    }
+    if (!e.slices.empty()) return e;  // the payloads live under the slice keys
   }
-  if (!e.slices.empty()) return e;  // the payloads live under the slice keys
   if (e.shard_id < 0 || e.shard_id >= header_.num_shards()) {
-    return absl::DataLossError(absl::StrCat(where, ": shard ", e.shard_id, " is outside 0..",
+    return absl::DataLossError(absl::StrCat(where(), ": shard ", e.shard_id, " is outside 0..",
                                             header_.num_shards() - 1));
   }
   if (e.offset < 0 || e.size < 0) {
-    return absl::DataLossError(absl::StrCat(where, ": negative offset or size"));
+    return absl::DataLossError(absl::StrCat(where(), ": negative offset or size"));
   }
   const int64_t n = e.shape.num_elements();
   const size_t width = DTypeSize(e.dtype);
@@ -200,11 +281,11 @@ absl::StatusOr<BundleEntryInfo> BundleReader::ParseEntry(absl::string_view key,
     int64_t expected;
     if (__builtin_mul_overflow(n, static_cast<int64_t>(width), &expected) || expected != e.size) {
       return absl::DataLossError(absl::StrCat(
-          where, ": invalid size in bundle entry: ", DTypeName(e.dtype), e.shape.DebugString(),
+          where(), ": invalid size in bundle entry: ", DTypeName(e.dtype), e.shape.DebugString(),
           " needs ", n, " x ", width, " bytes, entry says ", e.size));
     }
   } else if (e.dtype == DT_STRING && e.size < n) {
-    return absl::DataLossError(absl::StrCat(where, ": invalid size in bundle entry: ", n,
+    return absl::DataLossError(absl::StrCat(where(), ": invalid size in bundle entry: ", n,
                                             " strings in ", e.size, " bytes"));
   }
   return e;
@@ -214,7 +295,7 @@ absl::Status BundleReader::NotFound(absl::string_view name) const {
   // Offer the names closest to the one asked for.
   const size_t cap = std::max<size_t>(3, name.size() / 3);
   std::vector<std::pair<size_t, const std::string*>> near;
-  for (const BundleEntryInfo& e : entries_) {
+  for (const BundleEntryInfo& e : entries()) {
     size_t d = EditDistance(name, e.name, cap);
     bool related = absl::StrContains(e.name, name) ||
                    (!e.name.empty() && absl::StrContains(name, e.name));
@@ -228,22 +309,69 @@ absl::Status BundleReader::NotFound(absl::string_view name) const {
     for (size_t i = 0; i < near.size() && i < 5; ++i) names.push_back(Quote(*near[i].second));
     absl::StrAppend(&msg, "; did you mean ", absl::StrJoin(names, ", "), "?");
   } else {
-    absl::StrAppend(&msg, " (", entries_.size(), " tensors)");
+    absl::StrAppend(&msg, " (", tensor_records_.size(), " tensors)");
   }
   return absl::NotFoundError(msg);
 }
 
+const BundleEntryInfo* BundleReader::FindEntry(absl::string_view name,
+                                               BundleEntryInfo* scratch) const {
+  const size_t n = tensor_records_.size();
+  auto name_at = [&](size_t i) { return table_->key(tensor_records_[i]); };
+  // The tensor after the last one found, or that one again; else a search.
+  size_t found = n;
+  const size_t hint = lookup_hint_.load(std::memory_order_relaxed);
+  for (size_t i = hint; i < n && i <= hint + 1; ++i) {
+    if (name_at(i) == name) {
+      found = i;
+      break;
+    }
+  }
+  if (found == n) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (name_at(mid) < name) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == n || name_at(lo) != name) return nullptr;
+    found = lo;
+  }
+  lookup_hint_.store(found, std::memory_order_relaxed);
+  if (entries_built_.load(std::memory_order_acquire)) return &entries_[found];
+  const uint32_t rec = tensor_records_[found];
+  PlainEntry p;
+  if (DecodePlainEntry(table_->value(rec), &p)) {
+    // Checked by Open: only the objects are left to build.
+    absl::StatusOr<TensorShape> shape =
+        TensorShape::FromDims(absl::MakeConstSpan(p.dims, static_cast<size_t>(p.rank)));
+    if (shape.ok()) {
+      scratch->name.assign(name.data(), name.size());
+      scratch->dtype = static_cast<DType>(p.dtype);
+      scratch->shape = *std::move(shape);
+      scratch->shard_id = p.shard_id;
+      scratch->offset = p.offset;
+      scratch->size = p.size;
+      scratch->crc32c = p.crc32c;
+      return scratch;
+    }
+  }
+  absl::StatusOr<BundleEntryInfo> e = ParseEntry(table_->key(rec), table_->value(rec));
+  if (!e.ok()) return &entries()[found];  // cannot happen: Open checked this record
+  *scratch = *std::move(e);
+  return scratch;
+}
+
 bool BundleReader::Contains(absl::string_view name) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
-                             [](const BundleEntryInfo& e, absl::string_view n) { return e.name < n; });
-  return it != entries_.end() && it->name == name;
+  BundleEntryInfo scratch;
+  return FindEntry(name, &scratch) != nullptr;
 }
 
 absl::StatusOr<BundleEntryInfo> BundleReader::GetEntry(absl::string_view name) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
-                             [](const BundleEntryInfo& e, absl::string_view n) { return e.name < n; });
-  if (it == entries_.end() || it->name != name) return NotFound(name);
-  return *it;
+  BundleEntryInfo scratch;
+  const BundleEntryInfo* e = FindEntry(name, &scratch);
+  if (e == nullptr) return NotFound(name);
+  return *e;
 }
 
 absl::StatusOr<BundleEntryInfo> BundleReader::GetSliceEntry(absl::string_view name,
@@ -286,8 +414,11 @@ absl::StatusOr<::tensorflow::BundleEntryProto> BundleReader::GetRecord(absl::str
 
 absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int32_t id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = shards_.find(id);
-  if (it != shards_.end()) return it->second;
+  if (id < 0 || static_cast<size_t>(id) >= shards_.size()) {
+    return absl::DataLossError(absl::StrCat(IndexFilename(prefix_), ": shard ", id,
+                                            " is outside 0..", shards_.size() - 1));
+  }
+  if (shards_[id] != nullptr) return shards_[id];
   const std::string path = DataFilename(prefix_, id, header_.num_shards());
   absl::StatusOr<std::unique_ptr<ReadOnlyFile>> f = env_->NewReadOnlyFile(path);
   if (!f.ok()) {
@@ -300,13 +431,22 @@ absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int3
   auto shard = std::make_shared<Shard>();
   shard->file = *std::move(f);
   shards_[id] = shard;
+  open_shards_[id].store(shard.get(), std::memory_order_release);
   return shard;
+}
+
+absl::StatusOr<const BundleReader::Shard*> BundleReader::ShardFor(int32_t id) const {
+  if (id >= 0 && static_cast<size_t>(id) < shards_.size()) {
+    if (const Shard* s = open_shards_[id].load(std::memory_order_acquire)) return s;
+  }
+  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(id));
+  return shard.get();
 }
 
 // A record's shape and size are only the index's word: before anything is
 // allocated for a payload, it must be seen to lie inside its data file.
 absl::Status BundleReader::CheckPayloadInFile(const BundleEntryInfo& e) const {
-  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+  CKPT_ASSIGN_OR_RETURN(const Shard* shard, ShardFor(e.shard_id));
   const ReadOnlyFile& f = *shard->file;
   const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
   if (off > f.size() || size > f.size() - off) {
@@ -359,8 +499,8 @@ absl::StatusOr<absl::string_view> BundleReader::StoredBytes(const BundleEntryInf
 
 absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) const {
   std::shared_ptr<Shard> shard;
-  const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
   if (e.dtype == DT_STRING) {
+    const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
     std::string scratch;
     CKPT_ASSIGN_OR_RETURN(absl::string_view bytes, StoredBytes(e, &shard, &scratch));
     return DecodeStringTensor(bytes, e.shape.num_elements(),
@@ -379,8 +519,6 @@ absl::Status BundleReader::ReadPlainInto(const BundleEntryInfo& e, Tensor* out) 
 }
 
 absl::Status BundleReader::ReadFixedInto(const BundleEntryInfo& e, char* dst) const {
-  const std::string path = DataFilename(prefix_, e.shard_id, header_.num_shards());
-
   size_t unit = 1;
   if (foreign_) {
     absl::StatusOr<size_t> u = SwapUnitOrError(e.dtype);
@@ -391,17 +529,24 @@ absl::Status BundleReader::ReadFixedInto(const BundleEntryInfo& e, char* dst) co
     unit = *u;
   }
   CKPT_RETURN_IF_ERROR(CheckPayloadInFile(e));
-  CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(e.shard_id));
+  CKPT_ASSIGN_OR_RETURN(const Shard* shard, ShardFor(e.shard_id));
   const ReadOnlyFile& f = *shard->file;
   const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
   uint32_t crc = 0;
-  for (uint64_t i = 0; i < size; i += kChunk) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - i));
-    CKPT_ASSIGN_OR_RETURN(absl::string_view piece, f.Read(off + i, n, dst + i));
-    if (piece.data() != dst + i) std::memcpy(dst + i, piece.data(), n);
-    crc = crc32c::Extend(crc, dst + i, n);
+  if (size <= kSmallPayload && f.mapped().data() != nullptr) {
+    // A small payload: one copy out of the mapping beats a system call.
+    std::memcpy(dst, f.mapped().data() + off, size);
+    crc = crc32c::Value(dst, size);
+  } else {
+    // Copied (not mapped: see ReadOnlyFile::ReadCopy) piece by piece, each
+    // checksummed while still in cache.
+    for (uint64_t i = 0; i < size; i += kChunk) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, size - i));
+      CKPT_RETURN_IF_ERROR(f.ReadCopy(off + i, n, dst + i));
+      crc = crc32c::Extend(crc, dst + i, n);
+    }
   }
-  if (crc32c::Mask(crc) != e.crc32c) return ChecksumMismatch(path, e, crc32c::Mask(crc));
+  if (crc32c::Mask(crc) != e.crc32c) return ChecksumMismatch(f.path(), e, crc32c::Mask(crc));
   if (unit > 1) SwapBytesInPlace(dst, size, unit);
   return absl::OkStatus();
 }
@@ -438,7 +583,10 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
 }
 
 absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   const TensorSlice whole(e.shape.rank());
   CKPT_ASSIGN_OR_RETURN(Tensor t, AllocateChecked(e, whole, e.shape));
   if (e.slices.empty()) {
@@ -450,7 +598,10 @@ absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
 }
 
 absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   if (out->dtype() != e.dtype || out->shape() != e.shape) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tensor ", Quote(name), " in ", prefix_, " is ", DTypeName(e.dtype),
@@ -466,7 +617,10 @@ absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
 
 absl::Status BundleReader::ReadInto(absl::string_view name, void* buffer,
                                     size_t buffer_size) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   if (!e.slices.empty() || DTypeSize(e.dtype) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tensor ", Quote(name), " in ", prefix_, " (", DTypeName(e.dtype),
@@ -481,7 +635,10 @@ absl::Status BundleReader::ReadInto(absl::string_view name, void* buffer,
 }
 
 absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   const size_t width = DTypeSize(e.dtype);
   if (width == 0 || foreign_ || !e.slices.empty()) return Read(name);
   std::shared_ptr<Shard> shard;
@@ -500,7 +657,10 @@ absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
 
 absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
                                                const TensorSlice& slice) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   absl::StatusOr<TensorShape> shape = slice.SliceShape(e.shape);
   if (!shape.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("slice ", slice.ToString(), " of tensor ",
@@ -520,7 +680,10 @@ absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
 }
 
 absl::StatusOr<std::string> BundleReader::ReadStoredBytes(absl::string_view name) const {
-  CKPT_ASSIGN_OR_RETURN(BundleEntryInfo e, GetEntry(name));
+  BundleEntryInfo scratch_entry;
+  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
+  if (found == nullptr) return NotFound(name);
+  const BundleEntryInfo& e = *found;
   if (!e.slices.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("tensor ", Quote(name),
                                                    " is partitioned; read its slices"));

@@ -1,11 +1,17 @@
 #include "ckpt/bundle_writer.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ckpt/bundle/entry_codec.h"
 #include "ckpt/bundle/index_table.h"
 #include "ckpt/bundle/slice_key.h"
 #include "ckpt/bundle/string_codec.h"
@@ -24,6 +30,74 @@ namespace {
 // straight from the caller's buffer.
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kBufferSize = 4 << 20;
+// Payloads at least this large are checksummed on the second thread while
+// this one writes them: below it, handing over costs more than it saves.
+constexpr size_t kParallelChecksumMin = 1 << 20;
+
+// A thread that checksums one payload while the writer's thread writes it.
+// Both read the same bytes at about the same time, so the second reader
+// finds them in the shared cache and memory is read once, not twice.
+class ChecksumThread {
+ public:
+  ChecksumThread() : thread_([this] { Run(); }) {}
+  ~ChecksumThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  // Starts checksumming data[0, n) (extending `init`); the bytes must stay
+  // valid and unchanged until Wait returns.
+  void Start(uint32_t init, const char* data, size_t n) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      crc_ = init;
+      data_ = data;
+      n_ = n;
+      busy_ = true;
+    }
+    cv_.notify_all();
+  }
+  uint32_t Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !busy_; });
+    return crc_;
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return busy_ || quit_; });
+      if (quit_) return;
+      const uint32_t init = crc_;
+      const char* data = data_;
+      const size_t n = n_;
+      lock.unlock();
+      const uint32_t crc = crc32c::Extend(init, data, n);
+      lock.lock();
+      crc_ = crc;
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint32_t crc_ = 0;
+  const char* data_ = nullptr;
+  size_t n_ = 0;
+  bool busy_ = false;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+bool HaveSecondCore() {
+  static const bool yes = std::thread::hardware_concurrency() >= 2;
+  return yes;
+}
 
 }  // namespace
 
@@ -33,6 +107,7 @@ struct BundleWriter::DataFile {
   std::unique_ptr<WritableFile> file;
   std::string buffer;
   uint64_t offset = 0;  // bytes appended so far (buffered or not)
+  std::unique_ptr<ChecksumThread> checksummer;  // started on the first large payload
 
   absl::Status FlushBuffer() {
     if (buffer.empty()) return absl::OkStatus();
@@ -51,18 +126,27 @@ struct BundleWriter::DataFile {
       return absl::OkStatus();
     }
     CKPT_RETURN_IF_ERROR(FlushBuffer());
+    const bool parallel = data.size() >= kParallelChecksumMin && HaveSecondCore();
+    if (parallel) {
+      if (checksummer == nullptr) checksummer = std::make_unique<ChecksumThread>();
+      checksummer->Start(*crc, data.data(), data.size());
+    }
     // Pieces end at multiples of kChunk in the file rather than in `data`:
     // the kernel then caches the file in large aligned folios instead of
     // small ones around every unaligned write boundary, which costs less to
     // write and lets a reader map it with a third of the page faults.
-    for (size_t i = 0; i < data.size();) {
+    absl::Status s;
+    for (size_t i = 0; i < data.size() && s.ok();) {
       size_t n = std::min<size_t>(data.size() - i, kChunk - (start + i) % kChunk);
       absl::string_view piece = data.substr(i, n);
-      *crc = crc32c::Extend(*crc, piece.data(), piece.size());
-      CKPT_RETURN_IF_ERROR(file->Append(piece));
+      if (!parallel) *crc = crc32c::Extend(*crc, piece.data(), piece.size());
+      s = file->Append(piece);
       i += n;
     }
-    return absl::OkStatus();
+    // Even after a failed write: the thread must be done with the caller's
+    // bytes before we return.
+    if (parallel) *crc = checksummer->Wait();
+    return s;
   }
 
   // Same, with every `unit`-byte word byte-reversed on the way.
@@ -78,12 +162,100 @@ struct BundleWriter::DataFile {
   }
 };
 
+// The index records gathered until Finish: each key followed by its
+// serialized BundleEntryProto, back to back in one arena (no allocation per
+// tensor). Keys added in increasing order, as savers usually add them, need
+// neither sorting nor a set to find duplicates; the first key out of order
+// builds a hash set over the arena, and Finish sorts.
+class BundleWriter::Records {
+ public:
+  size_t size() const { return recs_.size(); }
+  absl::string_view key(size_t i) const {
+    return absl::string_view(arena_.data() + recs_[i].off, recs_[i].key_len);
+  }
+  absl::string_view value(size_t i) const {
+    return absl::string_view(arena_.data() + recs_[i].off + recs_[i].key_len, recs_[i].value_len);
+  }
+
+  bool Contains(absl::string_view key) const {
+    if (set_ != nullptr) return set_->find(key) != set_->end();
+    // In order so far: a key after the last one is new (the common case),
+    // any other is looked up by binary search.
+    if (recs_.empty() || key > this->key(recs_.size() - 1)) return false;
+    size_t lo = 0, hi = recs_.size();
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (this->key(mid) < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < recs_.size() && this->key(lo) == key;
+  }
+
+  // Starts a record for `key` (not yet present); the caller appends the
+  // value to *value_buffer() and then calls EndRecord.
+  std::string* BeginRecord(absl::string_view key) {
+    if (set_ == nullptr && !recs_.empty() && key < this->key(recs_.size() - 1)) {
+      // Out of order from here on: index every key by content.
+      set_ = std::make_unique<KeySet>(0, KeyHash{this}, KeyEq{this});
+      set_->reserve(recs_.size() * 2);
+      for (size_t i = 0; i < recs_.size(); ++i) set_->insert(i);
+    }
+    pending_ = {arena_.size(), static_cast<uint32_t>(key.size()), 0};
+    arena_.append(key.data(), key.size());
+    return &arena_;
+  }
+  void EndRecord() {
+    pending_.value_len = static_cast<uint32_t>(arena_.size() - pending_.off - pending_.key_len);
+    recs_.push_back(pending_);
+    if (set_ != nullptr) set_->insert(recs_.size() - 1);
+  }
+
+  // Record numbers in key order.
+  std::vector<uint32_t> Order() const {
+    std::vector<uint32_t> order(recs_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<uint32_t>(i);
+    if (set_ != nullptr) {
+      std::sort(order.begin(), order.end(),
+                [this](uint32_t a, uint32_t b) { return key(a) < key(b); });
+    }
+    return order;
+  }
+
+ private:
+  struct Rec {
+    size_t off;
+    uint32_t key_len;
+    uint32_t value_len;
+  };
+  // Set of record numbers, looked up by key content (transparent).
+  struct KeyHash {
+    using is_transparent = void;
+    const Records* r;
+    size_t operator()(size_t i) const { return absl::Hash<absl::string_view>()(r->key(i)); }
+    size_t operator()(absl::string_view k) const { return absl::Hash<absl::string_view>()(k); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    const Records* r;
+    absl::string_view K(size_t i) const { return r->key(i); }
+    absl::string_view K(absl::string_view k) const { return k; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const { return K(a) == K(b); }
+  };
+  using KeySet = absl::flat_hash_set<size_t, KeyHash, KeyEq>;
+
+  std::string arena_;
+  std::vector<Rec> recs_;
+  Rec pending_{};
+  std::unique_ptr<KeySet> set_;
+};
+
 struct BundleWriter::SlicedTensor {
   ::tensorflow::BundleEntryProto entry;  // dtype, full shape, slices
 };
 
 BundleWriter::BundleWriter(std::string prefix, BundleWriterOptions options)
-    : prefix_(std::move(prefix)), options_(options) {
+    : prefix_(std::move(prefix)), options_(options), records_(std::make_unique<Records>()) {
   env_ = options_.env != nullptr ? options_.env : Env::Default();
   if (options_.data_alignment < 1) {
     status_ = absl::InvalidArgumentError(absl::StrCat(
@@ -138,34 +310,35 @@ absl::Status BundleWriter::Add(absl::string_view name, const Tensor& tensor) {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(prefix_, ": a tensor name must not be empty"));
   }
-  return AddEntry(std::string(name), tensor);
+  return AddEntry(name, tensor);
 }
 
-absl::Status BundleWriter::AddEntry(const std::string& key, const Tensor& tensor) {
-  const std::string context = absl::StrCat(prefix_, ": tensor '", absl::CHexEscape(key), "'");
-  if (entries_.count(key) > 0 || sliced_.count(key) > 0) {
-    return absl::InvalidArgumentError(absl::StrCat(context, ": adding duplicate key"));
+absl::Status BundleWriter::AddEntry(absl::string_view key, const Tensor& tensor) {
+  // Built only for an error: escaping every name would cost more than
+  // saving a small tensor.
+  auto context = [&] { return absl::StrCat(prefix_, ": tensor '", absl::CHexEscape(key), "'"); };
+  if (records_->Contains(key) || (!sliced_.empty() && sliced_.count(std::string(key)) > 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(context(), ": adding duplicate key"));
   }
   const DType dtype = tensor.dtype();
   if (!tensor.valid() || !tensor.shape().valid()) {
-    return absl::InvalidArgumentError(absl::StrCat(context, ": invalid tensor"));
+    return absl::InvalidArgumentError(absl::StrCat(context(), ": invalid tensor"));
   }
   if (dtype != DT_STRING && !DTypeIsFixedSize(dtype)) {
     return absl::UnimplementedError(
-        absl::StrCat(context, ": cannot save dtype ", DTypeName(dtype)));
+        absl::StrCat(context(), ": cannot save dtype ", DTypeName(dtype)));
   }
   const bool swap = IsForeign(options_.byte_order);
   size_t unit = 1;
   if (swap && dtype != DT_STRING) {
     absl::StatusOr<size_t> u = SwapUnitOrError(dtype);
-    if (!u.ok()) return absl::Status(u.status().code(), absl::StrCat(context, ": ", u.status().message()));
+    if (!u.ok()) {
+      return absl::Status(u.status().code(), absl::StrCat(context(), ": ", u.status().message()));
+    }
     unit = *u;
   }
 
-  ::tensorflow::BundleEntryProto entry;
-  entry.set_dtype(dtype);
-  tensor.shape().ToProto(entry.mutable_shape());
-  entry.set_offset(static_cast<int64_t>(data_->offset));
+  const uint64_t offset = data_->offset;
   uint32_t crc = 0;
   absl::Status s;
   if (dtype == DT_STRING) {
@@ -185,8 +358,7 @@ absl::Status BundleWriter::AddEntry(const std::string& key, const Tensor& tensor
     s = data_->Append(tensor.bytes(), &crc);
   }
   if (!s.ok()) return Fail(s);
-  entry.set_size(static_cast<int64_t>(data_->offset) - entry.offset());
-  entry.set_crc32c(crc32c::Mask(crc));
+  const uint64_t size = data_->offset - offset;
   if (options_.data_alignment > 1) {
     uint64_t a = static_cast<uint64_t>(options_.data_alignment);
     uint64_t pad = (a - data_->offset % a) % a;
@@ -196,7 +368,10 @@ absl::Status BundleWriter::AddEntry(const std::string& key, const Tensor& tensor
       if (!s.ok()) return Fail(s);
     }
   }
-  entry.SerializeToString(&entries_[key]);
+  std::string* out = records_->BeginRecord(key);
+  AppendPlainEntry(dtype, tensor.shape().dims(), /*shard_id=*/0, static_cast<int64_t>(offset),
+                   static_cast<int64_t>(size), crc32c::Mask(crc), out);
+  records_->EndRecord();
   return absl::OkStatus();
 }
 
@@ -219,7 +394,7 @@ absl::Status BundleWriter::AddSlice(absl::string_view full_name, const TensorSha
         " but the tensor given has shape ", slice_tensor.shape().DebugString()));
   }
   if (slice.CoversAll(full_shape)) return Add(name, slice_tensor);
-  if (entries_.count(name) > 0) {
+  if (records_->Contains(name)) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": already saved as a whole tensor"));
   }
   auto& sliced = sliced_[name];
@@ -251,9 +426,6 @@ absl::Status BundleWriter::Finish() {
       if (options_.sync) CKPT_RETURN_IF_ERROR(data_->file->Sync());
       CKPT_RETURN_IF_ERROR(data_->file->Close());
 
-      for (auto& [name, sliced] : sliced_) {
-        sliced->entry.SerializeToString(&entries_[name]);
-      }
       ::tensorflow::BundleHeaderProto header;
       header.set_num_shards(1);
       header.set_endianness(DataIsBigEndian() ? ::tensorflow::BundleHeaderProto::BIG
@@ -266,7 +438,22 @@ absl::Status BundleWriter::Finish() {
       CKPT_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> index, env_->NewWritableFile(index_tmp_));
       IndexTableWriter table(index.get());
       CKPT_RETURN_IF_ERROR(table.Add("", header_bytes));
-      for (const auto& [key, value] : entries_) CKPT_RETURN_IF_ERROR(table.Add(key, value));
+      // The plain records and the partitioned tensors' full records, merged
+      // in key order (a name is never in both: Add and AddSlice refuse).
+      const std::vector<uint32_t> order = records_->Order();
+      auto sliced = sliced_.begin();
+      std::string sliced_value;
+      for (size_t i = 0; i < order.size() || sliced != sliced_.end();) {
+        if (sliced != sliced_.end() &&
+            (i == order.size() || absl::string_view(sliced->first) < records_->key(order[i]))) {
+          sliced->second->entry.SerializeToString(&sliced_value);
+          CKPT_RETURN_IF_ERROR(table.Add(sliced->first, sliced_value));
+          ++sliced;
+        } else {
+          CKPT_RETURN_IF_ERROR(table.Add(records_->key(order[i]), records_->value(order[i])));
+          ++i;
+        }
+      }
       CKPT_RETURN_IF_ERROR(table.Finish());
       if (options_.sync) CKPT_RETURN_IF_ERROR(index->Sync());
       CKPT_RETURN_IF_ERROR(index->Close());

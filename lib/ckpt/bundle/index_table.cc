@@ -1,6 +1,7 @@
 #include "ckpt/bundle/index_table.h"
 
 #include <snappy.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
@@ -37,6 +38,37 @@ const char* DecodeHandle(const char* p, const char* limit, Handle* h) {
 
 absl::Status IndexTable::Corrupt(const std::string& what) const {
   return absl::DataLossError(absl::StrCat(file_->path(), ": corrupt index table: ", what));
+}
+
+IndexTable::Arena::~Arena() {
+  if (mapped_) {
+    ::munmap(data_, capacity_);
+  } else {
+    delete[] data_;
+  }
+}
+
+void IndexTable::Arena::Grow(size_t need, size_t keep) {
+  constexpr size_t kMapAtLeast = 256 << 10;  // smaller: plain heap memory
+  const size_t page = 4096;
+  size_t cap = std::max<size_t>({need, 2 * capacity_, 4096});
+  char* p = nullptr;
+  bool mapped = false;
+  if (cap >= kMapAtLeast) {
+    cap = (cap + page - 1) / page * page;
+    void* m = ::mmap(nullptr, cap, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (m != MAP_FAILED) {
+      p = static_cast<char*>(m);
+      mapped = true;
+    }
+  }
+  if (p == nullptr) p = new char[cap];
+  if (keep > 0) std::memcpy(p, data_, keep);
+  this->~Arena();
+  data_ = p;
+  capacity_ = cap;
+  mapped_ = mapped;
 }
 
 absl::StatusOr<std::unique_ptr<IndexTable>> IndexTable::Open(
@@ -97,25 +129,45 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
   if (num_restarts == 0) return absl::OkStatus();  // an empty block
   const char* limit = base + block.size() - 4 - 4 * size_t{num_restarts};
   if (DecodeFixed32(limit) != 0) return Corrupt("bad block contents: first restart is not 0");
+  // Keys are rebuilt straight into keys_ (data blocks) or into `key` (the
+  // index block): each shares a prefix with the key before it, which is the
+  // tail of keys_ once the first key is in. No per-key copies or strings.
   std::string key;
+  bool first_in_block = true;
   for (const char* p = base; p < limit;) {
     uint32_t shared, non_shared, value_len;
-    const char* q = GetVarint32(p, limit, &shared);
-    if (q) q = GetVarint32(q, limit, &non_shared);
-    if (q) q = GetVarint32(q, limit, &value_len);
+    const char* q;
+    if (limit - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+      // All three lengths under 128, as nearly always: one byte each.
+      shared = static_cast<unsigned char>(p[0]);
+      non_shared = static_cast<unsigned char>(p[1]);
+      value_len = static_cast<unsigned char>(p[2]);
+      q = p + 3;
+    } else {
+      q = GetVarint32(p, limit, &shared);
+      if (q) q = GetVarint32(q, limit, &non_shared);
+      if (q) q = GetVarint32(q, limit, &value_len);
+    }
     if (q == nullptr || static_cast<uint64_t>(non_shared) + value_len >
                             static_cast<uint64_t>(limit - q)) {
       return Corrupt(absl::StrCat("bad entry in block at byte ", p - base));
     }
-    if (shared > key.size() || (p == base && shared != 0)) {
+    // The previous key: `key` in the index block; in data blocks the last
+    // key in keys_ (which, for a block's first entry, is in the block before:
+    // it may share nothing with it, but must still sort before it).
+    size_t prev_len = key.size();
+    if (!is_index) prev_len = recs_.size == 0 ? 0 : recs_.at(recs_.size - 1).key_len;
+    if (first_in_block ? shared != 0 : shared > prev_len) {
       return Corrupt(absl::StrCat("bad entry in block at byte ", p - base,
                                   ": shares more than the previous key"));
     }
-    key.resize(shared);
-    key.append(q, non_shared);
     absl::string_view value(q + non_shared, value_len);
+    const char* delta = q;
     p = q + non_shared + value_len;
+    first_in_block = false;
     if (is_index) {
+      key.resize(shared);
+      key.append(delta, non_shared);
       Handle h;
       if (DecodeHandle(value.data(), value.data() + value.size(), &h) == nullptr) {
         return Corrupt("bad block handle in index block");
@@ -123,16 +175,25 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
       handles->emplace_back(h.offset, h.size);
       continue;
     }
-    if (!values_.empty() && key <= last_key_) {
-      return Corrupt(absl::StrCat("keys out of order at '", absl::CHexEscape(key), "'"));
-    }
-    if (keys_.size() + key.size() > key_budget_) {
+    const size_t key_len = size_t{shared} + non_shared;
+    if (keys_.size + key_len > key_budget_) {
       return Corrupt("keys expand far beyond the size of the table");
     }
-    keys_.append(key);
-    key_offsets_.push_back(keys_.size());
-    values_.push_back(value);
-    last_key_ = key;
+    // The new key is prev[0, shared) + delta; it must sort after prev, i.e.
+    // delta must sort after prev[shared, end).
+    const size_t prev_off = keys_.size - prev_len;
+    if (recs_.size > 0) {
+      const absl::string_view prev_rest(keys_.data() + prev_off + shared, prev_len - shared);
+      if (absl::string_view(delta, non_shared) <= prev_rest) {
+        std::string k = std::string(keys_.data() + prev_off, shared) + std::string(delta, non_shared);
+        return Corrupt(absl::StrCat("keys out of order at '", absl::CHexEscape(k), "'"));
+      }
+    }
+    const size_t key_off = keys_.size;
+    keys_.AppendOwn(prev_off, shared);
+    keys_.Append(delta, non_shared);
+    recs_.Push(Rec{key_off, static_cast<uint32_t>(key_len), static_cast<uint32_t>(value.size()),
+                   value.data()});
   }
   return absl::OkStatus();
 }
@@ -166,17 +227,41 @@ absl::Status IndexTable::Parse() {
   std::vector<std::pair<uint64_t, uint64_t>> handles;
   CKPT_RETURN_IF_ERROR(ParseBlock(index_block, /*is_index=*/true, &handles));
   uint64_t next = 0;
+  std::vector<absl::string_view> blocks;
+  blocks.reserve(handles.size());
   for (const auto& h : handles) {
     // Data blocks sit back to back before the metaindex and index blocks.
     if (h.first < next) return Corrupt("data blocks overlap or are out of order");
     CKPT_ASSIGN_OR_RETURN(absl::string_view block,
                           ReadBlock(h.first, h.second, std::min(meta.offset, index.offset),
                                     "data"));
-    CKPT_RETURN_IF_ERROR(ParseBlock(block, /*is_index=*/false, nullptr));
+    blocks.push_back(block);
     next = h.first + h.second + kBlockTrailerSize;
   }
-  last_key_.clear();
-  last_key_.shrink_to_fit();
+  // Size the arrays once (a quick pass over the entries' lengths; anything
+  // malformed is left for the real pass to report), then fill them.
+  size_t entries = 0, key_bytes = 0;
+  for (absl::string_view block : blocks) {
+    if (block.size() < 4) continue;
+    const uint32_t restarts = DecodeFixed32(block.data() + block.size() - 4);
+    if (restarts > (block.size() - 4) / 4) continue;
+    const char* limit = block.data() + block.size() - 4 - 4 * size_t{restarts};
+    for (const char* q = block.data(); q < limit;) {
+      uint32_t shared, non_shared, value_len;
+      q = GetVarint32(q, limit, &shared);
+      if (q) q = GetVarint32(q, limit, &non_shared);
+      if (q) q = GetVarint32(q, limit, &value_len);
+      if (q == nullptr || uint64_t{non_shared} + value_len > static_cast<uint64_t>(limit - q)) break;
+      q += non_shared + value_len;
+      ++entries;
+      key_bytes += size_t{shared} + non_shared;
+    }
+  }
+  if (key_bytes <= key_budget_) keys_.arena.Grow(key_bytes, 0);
+  recs_.arena.Grow(entries * sizeof(Rec), 0);
+  for (absl::string_view block : blocks) {
+    CKPT_RETURN_IF_ERROR(ParseBlock(block, /*is_index=*/false, nullptr));
+  }
   return absl::OkStatus();
 }
 

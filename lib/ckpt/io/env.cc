@@ -1,11 +1,19 @@
 // Helpers shared by every Env: atomic whole-file writes and small reads.
 #include "ckpt/env.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "ckpt/io/path.h"
 #include "ckpt/status_macros.h"
 
 namespace ckpt {
+
+absl::Status ReadOnlyFile::ReadCopy(uint64_t offset, size_t n, char* dst) const {
+  CKPT_ASSIGN_OR_RETURN(absl::string_view got, Read(offset, n, dst));
+  if (got.data() != dst) std::memcpy(dst, got.data(), n);
+  return absl::OkStatus();
+}
 
 absl::Status WriteFileAtomically(Env* env, const std::string& path,
                                  absl::string_view data) {

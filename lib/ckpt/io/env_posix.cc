@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/env.h"
 #include "ckpt/io/errors.h"
+#include "ckpt/status_macros.h"
 
 namespace ckpt {
 namespace {
@@ -82,6 +83,28 @@ class PosixReadOnlyFile final : public ReadOnlyFile {
     if (map_ != nullptr) {
       return absl::string_view(static_cast<const char*>(map_) + offset, n);
     }
+    CKPT_RETURN_IF_ERROR(PreadAll(offset, n, scratch));
+    return absl::string_view(scratch, n);
+  }
+
+  absl::Status ReadCopy(uint64_t offset, size_t n, char* dst) const override {
+    if (offset > size_ || n > size_ - offset) {
+      return absl::OutOfRangeError(absl::StrCat(
+          path_, ": read of ", n, " bytes at offset ", offset,
+          " runs past the end of the file (", size_, " bytes)"));
+    }
+    return PreadAll(offset, n, dst);
+  }
+
+  absl::string_view mapped() const override {
+    if (map_ == nullptr) return {};
+    return absl::string_view(static_cast<const char*>(map_), size_);
+  }
+
+  const std::string& path() const override { return path_; }
+
+ private:
+  absl::Status PreadAll(uint64_t offset, size_t n, char* scratch) const {
     size_t done = 0;
     while (done < n) {
       ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
@@ -95,17 +118,9 @@ class PosixReadOnlyFile final : public ReadOnlyFile {
       }
       done += static_cast<size_t>(r);
     }
-    return absl::string_view(scratch, n);
+    return absl::OkStatus();
   }
 
-  absl::string_view mapped() const override {
-    if (map_ == nullptr) return {};
-    return absl::string_view(static_cast<const char*>(map_), size_);
-  }
-
-  const std::string& path() const override { return path_; }
-
- private:
   std::string path_;
   int fd_;
   uint64_t size_;

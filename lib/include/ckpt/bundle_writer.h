@@ -18,6 +18,13 @@
 // in between leaves "no checkpoint", never a mix of old and new files.
 // Destroying an unfinished writer deletes its temporary files.
 //
+// Speed: a payload of 1 MiB or more is checksummed on a second thread while
+// this one writes it (the two cores overlap instead of taking turns), and
+// smaller ones are gathered into 4 MiB writes. Index records are encoded
+// directly (no protobuf objects) and, when tensors are added in name order,
+// kept without any per-tensor allocation or sorting: 100,000 small tensors
+// save in a fraction of a second (bench/bundle_bench).
+//
 // Not thread-safe: one thread adds to a writer at a time.
 #ifndef CKPT_BUNDLE_WRITER_H_
 #define CKPT_BUNDLE_WRITER_H_
@@ -79,7 +86,7 @@ class BundleWriter {
 
  private:
   struct DataFile;
-  absl::Status AddEntry(const std::string& key, const Tensor& tensor);
+  absl::Status AddEntry(absl::string_view key, const Tensor& tensor);
   absl::Status Fail(absl::Status s);
   absl::Status Annotate(absl::Status s) const;
   bool DataIsBigEndian() const {
@@ -97,9 +104,10 @@ class BundleWriter {
   std::string data_tmp_;
   std::string index_tmp_;
   std::unique_ptr<DataFile> data_;
-  // Serialized BundleEntryProto per key; sliced tensors' full records are
-  // kept as protos until Finish.
-  std::map<std::string, std::string> entries_;
+  // Serialized BundleEntryProto per key (including each saved slice's key);
+  // sliced tensors' full records are kept as protos until Finish.
+  class Records;
+  std::unique_ptr<Records> records_;
   struct SlicedTensor;
   std::map<std::string, std::unique_ptr<SlicedTensor>> sliced_;
 };
@@ -111,8 +119,10 @@ class BundleWriter {
 // is written to a temporary file and renamed into place (TensorFlow writes it
 // in place). Then each input's index is deleted and, when delete_old_dirs,
 // each input's directory other than the merged one is removed if empty.
-// InvalidArgument on a missing input, a tensor saved twice, or inputs with
-// different byte orders or versions.
+// InvalidArgument on a missing input, a tensor saved twice, inputs with
+// different byte orders or versions, a partitioned tensor whose dtype or
+// full shape differs between inputs, or slices of it that overlap. Inputs'
+// data files that held no tensor (a worker that saved nothing) are deleted.
 absl::Status MergeBundles(Env* env, absl::Span<const std::string> prefixes,
                           const std::string& merged_prefix, bool delete_old_dirs = true);
 

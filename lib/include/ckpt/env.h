@@ -55,6 +55,13 @@ class ReadOnlyFile {
   // The whole file when it is mapped into memory, else an empty view with
   // data() == nullptr. The bytes stay valid while this object lives.
   virtual absl::string_view mapped() const { return {}; }
+  // Copies exactly n bytes at offset into dst (which must hold n bytes).
+  // Unlike Read, the bytes never come out of the mapping: the POSIX file
+  // pread()s them, so copying a large checkpoint out neither maps it into
+  // the process (its resident memory stays the caller's buffers) nor faults
+  // in pages, and a file truncated underneath is an error, not a SIGBUS.
+  // The default copies what Read returns.
+  virtual absl::Status ReadCopy(uint64_t offset, size_t n, char* dst) const;
   virtual const std::string& path() const = 0;
 };
 
