@@ -9,7 +9,8 @@ packages=(build-essential cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libabsl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libleveldb-dev libsnappy-dev libisal-dev
-  nlohmann-json3-dev libssl-dev)
+  nlohmann-json3-dev libssl-dev
+  libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
