@@ -6,12 +6,14 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "ckpt/bundle_reader.h"
+#include "ckpt/bundle_writer.h"
 #include "ckpt/checkpoint_state.h"
 #include "ckpt/io/path.h"
 #include "ckpt/meta_graph.h"
@@ -169,7 +171,77 @@ std::string Describe(DType dtype, const std::string& shape) {
   return absl::StrCat(DTypeName(dtype), shape);
 }
 
+// What the SaveV2 kernel (kernels/io_kernels.cc) does with its inputs, for
+// SaveAsync's background thread: the same checks, writer, options and
+// order, hence the same bytes.
+absl::Status WriteSaveV2Bundle(const Tensor& prefix_t, const Tensor& names_t,
+                               const Tensor& specs_t, const std::vector<const Tensor*>& values) {
+  if (prefix_t.dtype() != DT_STRING || prefix_t.NumElements() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("prefix must be a single string, got ",
+                                                   prefix_t.DebugString()));
+  }
+  const int64_t n = static_cast<int64_t>(values.size());
+  for (const auto& [t, what] : {std::make_pair(&names_t, "tensor_names"),
+                                std::make_pair(&specs_t, "shape_and_slices")}) {
+    if (t->dtype() != DT_STRING || t->shape().rank() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " must be a 1-D string tensor, got ", t->DebugString()));
+    }
+    if (t->NumElements() != n) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " has ", t->NumElements(), " entries, expected ", n));
+    }
+  }
+  const std::string& prefix = prefix_t.strings()[0];
+  const std::vector<std::string>& names = names_t.strings();
+  const std::vector<std::string>& specs = specs_t.strings();
+  BundleWriter writer(prefix);
+  for (int64_t i = 0; i < n; ++i) {
+    const Tensor& value = *values[i];
+    const std::string where = absl::StrCat("saving tensor '", names[i], "' to ", prefix);
+    if (specs[i].empty()) {
+      absl::Status s = writer.Add(names[i], value);
+      if (!s.ok()) return Annotate(s, where);
+      continue;
+    }
+    TensorShape full_shape;
+    TensorSlice slice;
+    absl::Status s = ParseShapeAndSlice(specs[i], &full_shape, &slice);
+    if (!s.ok()) return Annotate(s, where);
+    absl::StatusOr<TensorShape> slice_shape = slice.SliceShape(full_shape);
+    if (!slice_shape.ok()) return Annotate(slice_shape.status(), where);
+    if (*slice_shape != value.shape()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": the slice '", specs[i], "' has shape ", slice_shape->DebugString(),
+          " but the tensor given for it has shape ", value.shape().DebugString()));
+    }
+    s = writer.AddSlice(names[i], full_shape, slice, value);
+    if (!s.ok()) return Annotate(s, where);
+  }
+  absl::Status s = writer.Finish();
+  if (!s.ok()) return Annotate(s, absl::StrCat("saving checkpoint ", prefix));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+// The save op taken apart: SaveAsync fetches the inputs of every SaveV2 and
+// of the MergeV2Checkpoints (in a sharded save) in one run of the session,
+// with the filename fed, then does in the background what those kernels
+// would have done with them.
+struct Saver::AsyncSavePlan {
+  struct Save {
+    int prefix = 0, names = 0, specs = 0;  // indices into `fetches`
+    std::vector<int> values;
+  };
+  struct Merge {
+    int prefixes = 0, destination = 0;
+    bool delete_old_dirs = true;
+  };
+  std::vector<std::string> fetches;  // "node:index", each once
+  std::vector<Save> saves;           // in node name order
+  std::optional<Merge> merge;
+};
 
 Saver::Saver(Graph* graph, ::tensorflow::SaverDef def, Env* env)
     : graph_(graph), def_(std::move(def)), env_(env) {}
@@ -391,6 +463,8 @@ absl::Status Saver::Restore(Session* session, const std::string& prefix) {
     return absl::InvalidArgumentError("Saver::Restore: the session must run the saver's graph");
   }
   CKPT_RETURN_IF_ERROR(CheckV2(absl::StrCat("cannot restore ", prefix)));
+  // The checkpoint may be the one an asynchronous save is writing.
+  async_.WaitIdle();
   CKPT_RETURN_IF_ERROR(CheckCheckpoint(prefix));
   Tensor filename(DT_STRING, TensorShape({}));
   (*filename.mutable_strings())[0] = prefix;
@@ -423,9 +497,10 @@ absl::Status Saver::DeleteCheckpointFiles(const std::string& prefix) const {
   return first;
 }
 
-absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& prefix,
-                                        std::optional<int64_t> global_step,
-                                        const SaveOptions& options) {
+absl::StatusOr<std::string> Saver::CheckSaveArguments(Session* session,
+                                                      const std::string& prefix,
+                                                      std::optional<int64_t> global_step,
+                                                      const SaveOptions& options) const {
   if (session == nullptr || session->graph() != graph_) {
     return absl::InvalidArgumentError("Saver::Save: the session must run the saver's graph");
   }
@@ -442,8 +517,29 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& pre
         "checkpoint prefix ", file, " collides with the state file '", options.latest_filename,
         "'"));
   }
-  const std::string dir = DirName(file).empty() ? "." : DirName(file);
+  return file;
+}
 
+absl::Status Saver::TakeAsyncError(const std::string& file) {
+  absl::Status s = async_.Wait();
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(s.message(), "; checkpoint ", file,
+                                             " was not saved"));
+}
+
+std::vector<std::string> Saver::last_checkpoints() const {
+  std::lock_guard<std::mutex> l(last_mu_);
+  return last_names_;
+}
+
+absl::Status Saver::Wait() { return async_.Wait(); }
+
+absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& prefix,
+                                        std::optional<int64_t> global_step,
+                                        const SaveOptions& options) {
+  CKPT_ASSIGN_OR_RETURN(const std::string file,
+                        CheckSaveArguments(session, prefix, global_step, options));
+  CKPT_RETURN_IF_ERROR(TakeAsyncError(file));
   Tensor filename(DT_STRING, TensorShape({}));
   (*filename.mutable_strings())[0] = file;
   absl::StatusOr<std::vector<Tensor>> out =
@@ -453,6 +549,139 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& pre
   if (out->size() == 1 && (*out)[0].dtype() == DT_STRING && (*out)[0].NumElements() == 1) {
     path = (*out)[0].strings()[0];
   }
+  if (!options.write_meta_graph) return FinishSave(file, path, options, ::tensorflow::MetaGraphDef());
+  return FinishSave(file, path, options, ExportMetaGraph(*graph_, this));
+}
+
+absl::StatusOr<const Saver::AsyncSavePlan*> Saver::GetAsyncSavePlan() {
+  if (async_plan_ != nullptr) return async_plan_.get();
+  auto plan = std::make_unique<AsyncSavePlan>();
+  auto unsupported = [&](absl::string_view why) {
+    return absl::UnimplementedError(absl::StrCat(
+        "SaveAsync: the save op of this graph (save tensor '", def_.save_tensor_name(), "') ",
+        why, "; use Save"));
+  };
+  CKPT_ASSIGN_OR_RETURN(TensorId root_id, ParseTensorName(def_.save_tensor_name()));
+  Node* root = graph_->FindNode(root_id.node);
+  if (root == nullptr) return unsupported("is not in the graph");
+
+  // Everything the save tensor depends on, through data and control inputs.
+  std::vector<Node*> saves, merges;
+  std::vector<Node*> stack = {root};
+  absl::flat_hash_set<Node*> seen = {root};
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    if (n->op() == "SaveV2") saves.push_back(n);
+    if (n->op() == "MergeV2Checkpoints") merges.push_back(n);
+    for (const std::string& input : n->def.input()) {
+      absl::StatusOr<TensorId> id = ParseTensorName(input);
+      Node* in = id.ok() ? graph_->FindNode(id->node) : nullptr;
+      if (in != nullptr && seen.insert(in).second) stack.push_back(in);
+    }
+  }
+  if (saves.empty()) return unsupported("runs no SaveV2");
+  if (merges.size() > 1) return unsupported("runs more than one MergeV2Checkpoints");
+
+  absl::flat_hash_map<std::string, int> index;
+  // The index in `fetches` of data input i of n.
+  auto fetch = [&](Node* n, int i) -> absl::StatusOr<int> {
+    int data = 0;
+    for (const std::string& input : n->def.input()) {
+      if (absl::StartsWith(input, "^")) continue;
+      if (data++ < i) continue;
+      CKPT_ASSIGN_OR_RETURN(TensorId id, ParseTensorName(input));
+      const std::string name = absl::StrCat(id.node, ":", id.index);
+      auto [it, added] = index.emplace(name, static_cast<int>(plan->fetches.size()));
+      if (added) plan->fetches.push_back(name);
+      return it->second;
+    }
+    return unsupported(absl::StrCat("has a ", n->op(), " node '", n->name(),
+                                    "' without input ", i));
+  };
+  std::sort(saves.begin(), saves.end(),
+            [](const Node* a, const Node* b) { return a->name() < b->name(); });
+  for (Node* n : saves) {
+    AsyncSavePlan::Save save;
+    CKPT_ASSIGN_OR_RETURN(save.prefix, fetch(n, 0));
+    CKPT_ASSIGN_OR_RETURN(save.names, fetch(n, 1));
+    CKPT_ASSIGN_OR_RETURN(save.specs, fetch(n, 2));
+    int inputs = 0;
+    for (const std::string& input : n->def.input()) inputs += !absl::StartsWith(input, "^");
+    for (int i = 3; i < inputs; ++i) {
+      CKPT_ASSIGN_OR_RETURN(int value, fetch(n, i));
+      save.values.push_back(value);
+    }
+    plan->saves.push_back(std::move(save));
+  }
+  if (!merges.empty()) {
+    AsyncSavePlan::Merge merge;
+    CKPT_ASSIGN_OR_RETURN(merge.prefixes, fetch(merges[0], 0));
+    CKPT_ASSIGN_OR_RETURN(merge.destination, fetch(merges[0], 1));
+    auto attr = merges[0]->def.attr().find("delete_old_dirs");
+    if (attr != merges[0]->def.attr().end()) merge.delete_old_dirs = attr->second.b();
+    plan->merge = merge;
+  }
+  async_plan_ = std::move(plan);
+  return async_plan_.get();
+}
+
+absl::StatusOr<std::string> Saver::SaveAsync(Session* session, const std::string& prefix,
+                                             std::optional<int64_t> global_step,
+                                             const SaveOptions& options) {
+  CKPT_ASSIGN_OR_RETURN(const std::string file,
+                        CheckSaveArguments(session, prefix, global_step, options));
+  CKPT_RETURN_IF_ERROR(TakeAsyncError(file));
+  CKPT_ASSIGN_OR_RETURN(const AsyncSavePlan* plan, GetAsyncSavePlan());
+
+  // The snapshot: fetched values are the session's values copied (never
+  // aliases of its variables), so training may change the variables at once.
+  Tensor filename(DT_STRING, TensorShape({}));
+  (*filename.mutable_strings())[0] = file;
+  absl::StatusOr<std::vector<Tensor>> values =
+      session->Run({{def_.filename_tensor_name(), filename}}, plan->fetches, {});
+  if (!values.ok()) return Annotate(values.status(), absl::StrCat("saving checkpoint ", file));
+  // The graph is not ours to read from another thread: the .meta is
+  // exported here.
+  absl::StatusOr<::tensorflow::MetaGraphDef> meta =
+      options.write_meta_graph ? ExportMetaGraph(*graph_, this) : ::tensorflow::MetaGraphDef();
+
+  async_.Start([this, plan, file, options, meta = std::move(meta),
+                values = *std::move(values)]() -> absl::Status {
+    for (const AsyncSavePlan::Save& save : plan->saves) {
+      std::vector<const Tensor*> tensors;
+      for (int i : save.values) tensors.push_back(&values[i]);
+      absl::Status s =
+          WriteSaveV2Bundle(values[save.prefix], values[save.names], values[save.specs], tensors);
+      if (!s.ok()) return Annotate(s, absl::StrCat("saving checkpoint ", file));
+    }
+    if (plan->merge.has_value()) {
+      // As the MergeV2Checkpoints kernel does.
+      const Tensor& prefixes = values[plan->merge->prefixes];
+      const Tensor& destination = values[plan->merge->destination];
+      if (prefixes.dtype() != DT_STRING || prefixes.shape().rank() > 1 ||
+          destination.dtype() != DT_STRING || destination.NumElements() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "saving checkpoint ", file, ": MergeV2Checkpoints got ", prefixes.DebugString(),
+            " and ", destination.DebugString(), " instead of prefixes and a destination"));
+      }
+      absl::Status s = MergeBundles(Env::Default(), prefixes.strings(),
+                                    destination.strings()[0], plan->merge->delete_old_dirs);
+      if (!s.ok()) {
+        return Annotate(s, absl::StrCat("saving checkpoint ", file, ": merging checkpoints into ",
+                                        destination.strings()[0]));
+      }
+    }
+    // The save tensor of TensorFlow's savers (and ours) is the filename.
+    return FinishSave(file, file, options, meta).status();
+  });
+  return file;
+}
+
+absl::StatusOr<std::string> Saver::FinishSave(
+    const std::string& file, const std::string& path, const SaveOptions& options,
+    const absl::StatusOr<::tensorflow::MetaGraphDef>& meta) {
+  const std::string dir = DirName(file).empty() ? "." : DirName(file);
   // The state file names checkpoints in its own directory by base name.
   auto relative = [&](const std::string& p) {
     return DirName(p) == DirName(file) ? BaseName(p) : p;
@@ -477,8 +706,7 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& pre
   };
 
   if (options.write_meta_graph) {
-    absl::StatusOr<::tensorflow::MetaGraphDef> mg = ExportMetaGraph(*graph_, this);
-    absl::Status s = mg.ok() ? WriteMetaGraph(MetaFilename(path), *mg, env_) : mg.status();
+    absl::Status s = meta.ok() ? WriteMetaGraph(MetaFilename(path), *meta, env_) : meta.status();
     if (!s.ok()) {
       discard();
       return Annotate(s, absl::StrCat("saving checkpoint ", path, ": writing ",
@@ -512,6 +740,7 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& pre
     absl::StatusOr<::tensorflow::CheckpointState> now =
         ReadCheckpointState(env_, dir, options.latest_filename);
     if (now.ok() && now->model_checkpoint_path() == relative(path)) {
+      std::lock_guard<std::mutex> l(last_mu_);
       last_ = std::move(kept);
       last_names_.clear();
       for (const auto& [p, t] : last_) last_names_.push_back(p);
@@ -522,9 +751,12 @@ absl::StatusOr<std::string> Saver::Save(Session* session, const std::string& pre
     return Annotate(s, absl::StrCat("saving checkpoint ", path, ": writing ", state_path,
                                     " failed"));
   }
-  last_ = std::move(kept);
-  last_names_.clear();
-  for (const auto& [p, t] : last_) last_names_.push_back(p);
+  {
+    std::lock_guard<std::mutex> l(last_mu_);
+    last_ = std::move(kept);
+    last_names_.clear();
+    for (const auto& [p, t] : last_) last_names_.push_back(p);
+  }
 
   for (const auto& [old, saved_at] : leaving) {
     if (saved_at > next_keep_time_) {

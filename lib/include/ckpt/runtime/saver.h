@@ -53,12 +53,37 @@
 // TensorFlow would silently reinterpret the bytes in the dtype case. Only
 // then is the restore op run, with the filename tensor fed with the prefix.
 //
+// Asynchronous saves. SaveAsync blocks the caller only while the values of
+// the variables are fetched from the session (one run of the session, which
+// copies them: training may go on at once and does not change what is
+// saved). A background thread (one per Saver, started by the first
+// SaveAsync) then writes the bundle, the .meta and the state file and
+// applies retention exactly as Save does, so the files are byte-identical to
+// those of a Save of the same values. Saves run one at a time: SaveAsync,
+// Save and Restore first wait for the asynchronous save in flight. An
+// asynchronous save that fails is reported once, by the next SaveAsync or
+// Save (which then save nothing) or by Wait(), whichever comes first; the
+// destructor waits for the save in flight but cannot report it, so call
+// Wait() before destroying a Saver whose last save matters. A failure
+// leaves the files as a failed Save would.
+//
+//   for (int64_t step = 1; ...; ++step) {
+//     CKPT_RETURN_IF_ERROR(session.Run({}, {}, {train}).status());
+//     if (step % 1000 == 0) {
+//       CKPT_RETURN_IF_ERROR(saver->SaveAsync(&session, "tmp/model.ckpt", step).status());
+//     }
+//   }
+//   CKPT_RETURN_IF_ERROR(saver->Wait());
+//
 // Thread safety: one thread at a time per Saver; the session serializes runs.
+// While an asynchronous save is in flight that thread may keep running the
+// session; last_checkpoints() may be called from any thread.
 #ifndef CKPT_RUNTIME_SAVER_H_
 #define CKPT_RUNTIME_SAVER_H_
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,6 +92,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ckpt/async_checkpoint_manager.h"
 #include "ckpt/dtype.h"
 #include "ckpt/env.h"
 #include "ckpt/runtime/graph.h"
@@ -118,13 +144,30 @@ class Saver {
                                    std::optional<int64_t> global_step = std::nullopt,
                                    const SaveOptions& options = {});
 
+  // Fetches the variables' values, then writes the checkpoint
+  // <prefix>[-<global_step>] in the background, as Save would (see
+  // "Asynchronous saves" above), and returns that prefix. Waits first for
+  // the previous asynchronous save; if it failed, returns its error and
+  // saves nothing. Errors found before anything is queued (invalid
+  // arguments, a failed fetch, a graph whose save op this cannot take
+  // apart: Unimplemented) are returned at once.
+  absl::StatusOr<std::string> SaveAsync(Session* session, const std::string& prefix,
+                                        std::optional<int64_t> global_step = std::nullopt,
+                                        const SaveOptions& options = {});
+
+  // Waits for the asynchronous save in flight; returns its error if it
+  // failed and nothing has reported that error yet, else OK.
+  absl::Status Wait();
+
   // Checks every variable the restore op assigns against the checkpoint at
-  // `prefix`, then runs the restore op.
+  // `prefix`, then runs the restore op. Waits first for an asynchronous
+  // save in flight (whose error it leaves for the next call to report).
   absl::Status Restore(Session* session, const std::string& prefix);
 
   const ::tensorflow::SaverDef& saver_def() const { return def_; }
-  // The checkpoints this Saver keeps (listed in the state file), oldest first.
-  const std::vector<std::string>& last_checkpoints() const { return last_names_; }
+  // The checkpoints this Saver keeps (listed in the state file), oldest
+  // first, as of the last completed save.
+  std::vector<std::string> last_checkpoints() const;
 
  private:
   // One variable the restore op assigns, and where its value comes from.
@@ -144,6 +187,22 @@ class Saver {
   absl::Status CheckCheckpoint(const std::string& prefix) const;
   // Deletes the files of checkpoint `prefix`, index first.
   absl::Status DeleteCheckpointFiles(const std::string& prefix) const;
+  // Checks the arguments of Save and SaveAsync; the checkpoint's prefix.
+  absl::StatusOr<std::string> CheckSaveArguments(Session* session, const std::string& prefix,
+                                                 std::optional<int64_t> global_step,
+                                                 const SaveOptions& options) const;
+  // The error of the asynchronous save in flight, as reported by a call
+  // that therefore does not save `file`.
+  absl::Status TakeAsyncError(const std::string& file);
+  // What follows a written bundle in Save and SaveAsync: the .meta (from
+  // `meta`, when options.write_meta_graph), the state file, retention.
+  // `path` is the checkpoint written, `file` the one asked for.
+  absl::StatusOr<std::string> FinishSave(const std::string& file, const std::string& path,
+                                         const SaveOptions& options,
+                                         const absl::StatusOr<::tensorflow::MetaGraphDef>& meta);
+  // How SaveAsync takes the save op apart, found once.
+  struct AsyncSavePlan;
+  absl::StatusOr<const AsyncSavePlan*> GetAsyncSavePlan();
 
   Graph* graph_;
   ::tensorflow::SaverDef def_;
@@ -153,6 +212,14 @@ class Saver {
   std::vector<std::string> last_names_;
   double keep_every_seconds_ = 0;
   double next_keep_time_ = 0;  // a checkpoint saved after this is kept for good
+  // Guards last_ and last_names_ against last_checkpoints() while the
+  // background thread updates them; only Save's thread, or the background
+  // thread while it runs a save, changes them.
+  mutable std::mutex last_mu_;
+  std::unique_ptr<AsyncSavePlan> async_plan_;
+  // Last: destroyed first, so that an asynchronous save in flight finishes
+  // while everything it uses still exists.
+  BackgroundJobThread async_;
 };
 
 // The MetaGraphDef of `graph` as TensorFlow's export_meta_graph writes it:

@@ -1,0 +1,189 @@
+#include "ckpt/async_checkpoint_manager.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace ckpt {
+
+// ---- BackgroundJobThread ----------------------------------------------------
+
+BackgroundJobThread::~BackgroundJobThread() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BackgroundJobThread::Loop() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [&] { return job_ != nullptr || stop_; });
+    // A queued job runs even when stopping: the destructor waits for it.
+    if (job_ == nullptr) return;
+    std::function<absl::Status()> job = std::move(job_);
+    job_ = nullptr;
+    running_ = true;
+    l.unlock();
+    absl::Status s = job();
+    // Its captures (snapshots, references to the caller's buffers) go
+    // before the job counts as finished.
+    job = nullptr;
+    l.lock();
+    if (unreported_.ok()) unreported_ = std::move(s);
+    running_ = false;
+    cv_.notify_all();
+  }
+}
+
+void BackgroundJobThread::Start(std::function<absl::Status()> job) {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return job_ == nullptr && !running_; });
+  job_ = std::move(job);
+  if (!thread_.joinable()) thread_ = std::thread(&BackgroundJobThread::Loop, this);
+  cv_.notify_all();
+}
+
+absl::Status BackgroundJobThread::Wait() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return job_ == nullptr && !running_; });
+  return std::exchange(unreported_, absl::OkStatus());
+}
+
+void BackgroundJobThread::WaitIdle() {
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [&] { return job_ == nullptr && !running_; });
+}
+
+// ---- AsyncCheckpointManager -------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<AsyncCheckpointManager>> AsyncCheckpointManager::Create(
+    std::string dir, AsyncCheckpointManagerOptions options) {
+  absl::StatusOr<std::unique_ptr<CheckpointManager>> manager =
+      CheckpointManager::Create(std::move(dir), options);
+  if (!manager.ok()) return manager.status();
+  std::unique_ptr<AsyncCheckpointManager> m(new AsyncCheckpointManager());
+  m->manager_ = *std::move(manager);
+  m->dir_ = m->manager_->directory();
+  m->keep_snapshot_buffers_ = options.keep_snapshot_buffers;
+  m->latest_ = m->manager_->Latest();
+  m->checkpoints_ = m->manager_->Checkpoints();
+  return m;
+}
+
+AsyncCheckpointManager::~AsyncCheckpointManager() = default;
+
+absl::StatusOr<std::vector<std::pair<std::string, Tensor>>> AsyncCheckpointManager::CopySnapshot(
+    int64_t step, const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  // One memcpy per tensor. Splitting the copy over two threads measured no
+  // faster on 2 vCPUs (and slower into fresh memory, whose page faults then
+  // contend), so it is not done.
+  std::vector<std::pair<std::string, Tensor>> snapshot;
+  snapshot.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) {
+    Tensor copy;
+    auto spare = spare_.find(name);
+    if (t.dtype() != DT_STRING && spare != spare_.end() && spare->second.dtype() == t.dtype() &&
+        spare->second.shape() == t.shape() && spare->second.RefCountIsOne()) {
+      copy = std::move(spare->second);
+      spare_.erase(spare);
+      if (t.TotalBytes() > 0) std::memcpy(copy.mutable_raw_data(), t.raw_data(), t.TotalBytes());
+    } else {
+      copy = t.Clone();
+      if (!copy.valid()) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("snapshotting tensor '", name, "' (", t.DebugString(),
+                         ") for checkpoint step ", step, ": out of memory"));
+      }
+    }
+    snapshot.emplace_back(name, std::move(copy));
+  }
+  // Buffers of tensors this save did not have are not kept any longer.
+  spare_.clear();
+  return snapshot;
+}
+
+absl::Status AsyncCheckpointManager::Save(
+    int64_t step, const std::vector<std::pair<std::string, Tensor>>& tensors, SnapshotMode mode) {
+  absl::Status previous = thread_.Wait();
+  if (!previous.ok()) {
+    return absl::Status(previous.code(), absl::StrCat(previous.message(), "; checkpoint step ",
+                                                      step, " was not saved"));
+  }
+  // Caught here rather than by the background writer, so that the caller's
+  // mistake is reported by the call that made it.
+  absl::flat_hash_set<absl::string_view> names;
+  names.reserve(tensors.size());
+  for (const auto& [name, t] : tensors) {
+    if (name.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("saving checkpoint step ", step, ": a tensor has an empty name"));
+    }
+    if (!t.valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("saving checkpoint step ", step,
+                                                     ": tensor '", name, "' is invalid"));
+    }
+    if (!names.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("saving checkpoint step ", step,
+                                                     ": tensor '", name, "' is given twice"));
+    }
+  }
+
+  std::vector<std::pair<std::string, Tensor>> snapshot;
+  const bool copy = mode == SnapshotMode::kCopy;
+  if (copy) {
+    absl::StatusOr<std::vector<std::pair<std::string, Tensor>>> s = CopySnapshot(step, tensors);
+    if (!s.ok()) return s.status();
+    snapshot = *std::move(s);
+  } else {
+    snapshot = tensors;  // references to the caller's buffers
+  }
+  // Never keep the caller's own buffers (share mode).
+  const bool keep = copy && keep_snapshot_buffers_;
+  thread_.Start([this, step, keep, snapshot = std::move(snapshot)]() mutable {
+    return Write(step, &snapshot, keep);
+  });
+  return absl::OkStatus();
+}
+
+absl::Status AsyncCheckpointManager::Write(int64_t step,
+                                           std::vector<std::pair<std::string, Tensor>>* snapshot,
+                                           bool keep_buffers) {
+  absl::StatusOr<std::string> saved = manager_->Save(step, *snapshot);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    latest_ = manager_->Latest();
+    checkpoints_ = manager_->Checkpoints();
+  }
+  if (keep_buffers) {
+    for (auto& [name, t] : *snapshot) {
+      if (t.dtype() != DT_STRING) spare_[name] = std::move(t);
+    }
+  }
+  snapshot->clear();
+  if (!saved.ok()) {
+    return absl::Status(saved.status().code(),
+                        absl::StrCat("asynchronous save of checkpoint step ", step,
+                                     " failed: ", saved.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AsyncCheckpointManager::Wait() { return thread_.Wait(); }
+
+absl::StatusOr<std::string> AsyncCheckpointManager::Latest() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return latest_;
+}
+
+std::vector<std::string> AsyncCheckpointManager::Checkpoints() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return checkpoints_;
+}
+
+}  // namespace ckpt
