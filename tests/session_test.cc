@@ -176,6 +176,13 @@ TEST(SessionRun, VariablesLiveInTheSession) {
   EXPECT_EQ(uninit.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(uninit.status().message().find("uninitialized value counter"), std::string::npos)
       << uninit.status();
+  // The variable's reference itself, fetched before it is initialized: an
+  // error naming it (this once read the name after releasing the slot).
+  auto uninit_ref = s1.Run({}, {v.ref()});
+  ASSERT_FALSE(uninit_ref.ok());
+  EXPECT_EQ(uninit_ref.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(uninit_ref.status().message().find("uninitialized value counter"), std::string::npos)
+      << uninit_ref.status();
 
   ASSERT_TRUE(s1.Run({}, {}, {init}).ok());
   ASSERT_TRUE(s1.Run({}, {}, {inc}).ok());

@@ -347,10 +347,12 @@ absl::StatusOr<std::vector<Tensor>> Executor::Run(
     OutputSlot* slot = plan->fetch_slots[i];
     if (slot->ref != nullptr) {
       if (!slot->ref->initialized()) {
-        clear();
-        return absl::FailedPreconditionError(
+        // The message first: clear() drops the slot's reference.
+        absl::Status error = absl::FailedPreconditionError(
             absl::StrCat("attempting to use uninitialized value ", slot->ref->name,
                          " (fetched as '", fetches[i].name(), "')"));
+        clear();
+        return error;
       }
       results.push_back(slot->ref->value);
     } else {
