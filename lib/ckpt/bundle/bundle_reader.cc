@@ -652,7 +652,13 @@ absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
   if (crc32c::Mask(crc) != e.crc32c) {
     return ChecksumMismatch(shard->file->path(), e, crc32c::Mask(crc));
   }
-  return Tensor::View(e.dtype, e.shape, bytes.data(), shard);
+  // The view keeps its data file open; when the last copy of it goes, its
+  // pages leave this process's resident memory (see ReleaseMapped).
+  const uint64_t off = static_cast<uint64_t>(e.offset), size = static_cast<uint64_t>(e.size);
+  std::shared_ptr<const void> keepalive(shard.get(), [shard, off, size](const void*) {
+    shard->file->ReleaseMapped(off, size);
+  });
+  return Tensor::View(e.dtype, e.shape, bytes.data(), std::move(keepalive));
 }
 
 absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,

@@ -96,6 +96,15 @@ class PosixReadOnlyFile final : public ReadOnlyFile {
     return PreadAll(offset, n, dst);
   }
 
+  void ReleaseMapped(uint64_t offset, size_t n) const override {
+    if (map_ == nullptr || offset > size_ || n > size_ - offset) return;
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset + page - 1) / page * page;
+    const uint64_t end = (offset + n) / page * page;
+    if (end <= begin) return;  // no whole page: not worth a system call
+    ::madvise(static_cast<char*>(map_) + begin, end - begin, MADV_DONTNEED);
+  }
+
   absl::string_view mapped() const override {
     if (map_ == nullptr) return {};
     return absl::string_view(static_cast<const char*>(map_), size_);

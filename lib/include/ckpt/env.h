@@ -62,6 +62,11 @@ class ReadOnlyFile {
   // in pages, and a file truncated underneath is an error, not a SIGBUS.
   // The default copies what Read returns.
   virtual absl::Status ReadCopy(uint64_t offset, size_t n, char* dst) const;
+  // The caller is done with [offset, offset + n) of mapped(): the POSIX file
+  // drops the pages wholly inside it from the process (the page cache keeps
+  // them; a later access faults them back in), so that views read one after
+  // another do not pile up in resident memory. The default does nothing.
+  virtual void ReleaseMapped(uint64_t offset, size_t n) const {}
   virtual const std::string& path() const = 0;
 };
 
