@@ -248,6 +248,10 @@ double TimeCrc(CrcFn fn, const char* buf, size_t len, size_t total, uint32_t* cr
   return t;
 }
 
+uint32_t ParallelCrc(uint32_t init, const void* data, size_t n) {
+  return ckpt::crc32c::ExtendParallel(init, data, n);
+}
+
 volatile uint64_t g_sink;
 
 // Reads every byte of the buffer once: the memory read bandwidth that bounds
@@ -634,7 +638,7 @@ int main(int argc, char** argv) {
 
   Best raw_write, raw_write_nosync, raw_read, memcpy_best, memread_best, ckpt_write,
       ckpt_write_nosync, ckpt_read, ckpt_view;
-  Best crc_hot_isal, crc_hot_portable, crc_cold_isal, crc_cold_portable;
+  Best crc_hot_isal, crc_hot_portable, crc_cold_isal, crc_cold_portable, crc_cold_parallel;
   double read_extra_rss = 0;  // worst over the repetitions
   bool rss_measured = false;
   bool data_ok = true;
@@ -733,6 +737,9 @@ int main(int argc, char** argv) {
     crc_cold_portable.Add(bytes, TimeCrc(ckpt::crc32c::ExtendPortable, arena.p, total, total,
                                          &c_portable));
     if (c_isal != c_portable) mismatch("ISA-L and portable CRC32C disagree (cold)");
+    uint32_t c_parallel;
+    crc_cold_parallel.Add(bytes, TimeCrc(ParallelCrc, arena.p, total, total, &c_parallel));
+    if (c_parallel != c_isal) mismatch("parallel CRC32C differs from the serial one");
   }
 
   // ---- asynchronous save ---------------------------------------------------
@@ -905,6 +912,7 @@ int main(int argc, char** argv) {
       std::fclose(f);
     }
     const std::string peers_dir = dir + "/" + kPeersDirName;
+    if (::mkdir(peers_dir.c_str(), 0755) != 0 && errno != EEXIST) Die(Errno("mkdir", peers_dir));
     const std::string cmd = python + " " + peers_py + " --dir " + peers_dir + " --raw " + raw_path +
                             " --sizes " + sizes_path + " --reps " + std::to_string(opt.reps) +
                             " --sync" + (n_tiny > 0 ? " --tiny " + std::to_string(n_tiny) : "");
@@ -973,12 +981,15 @@ int main(int argc, char** argv) {
     Row r{"crc32c 256 KiB in cache (isa-l)", Gbps(crc_hot_isal.gbps), Gbps(crc_hot_portable.gbps),
           "portable table code", crc_hot_isal.gbps / crc_hot_portable.gbps, "", true};
     rows.push_back(r);
-    Row c{"crc32c " + HumanBytes(bytes) + (cold ? " cold" : "") + " (isa-l)",
-          Gbps(crc_cold_isal.gbps), Gbps(mr), "memory read, 1 thread", crc_cold_isal.gbps / mr,
-          "", true};
+    rows.push_back(Row{"crc32c " + HumanBytes(bytes) + (cold ? " cold" : "") + " (isa-l, 1 thread)",
+                       Gbps(crc_cold_isal.gbps), Gbps(mr), "memory read, 1 thread",
+                       crc_cold_isal.gbps / mr, "", true});
+    Row c{"crc32c " + HumanBytes(bytes) + (cold ? " cold" : "") + " (2 threads, combined)",
+          Gbps(crc_cold_parallel.gbps), Gbps(mr), "memory read, 1 thread",
+          crc_cold_parallel.gbps / mr, "", true};
     if (judge && cold) {
       c.target = ">= 12 GB/s";
-      c.met = crc_cold_isal.gbps >= 12;
+      c.met = crc_cold_parallel.gbps >= 12;
     }
     rows.push_back(c);
   }
@@ -1134,9 +1145,10 @@ int main(int argc, char** argv) {
   PrintTable(rows);
   std::printf("ratio = ckpt / limit (for peers: ckpt / peer; for list times: peer / ckpt)%s\n",
               opt.check ? "; targets are judged on full-size runs only" : "");
-  if (judge && cold && crc_cold_isal.gbps < 12) {
+  if (judge && cold && crc_cold_parallel.gbps < 12) {
     std::printf("note: a checksum over data that is not in cache cannot beat the memory read "
-                "bandwidth, %.2f GB/s here (one thread; two threads measured no more)\n", mr);
+                "bandwidth (one thread: %.2f GB/s here); another process using memory lowers "
+                "both\n", mr);
   }
 
   Cleanup();

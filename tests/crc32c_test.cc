@@ -259,5 +259,38 @@ TEST(Crc32cMaskTest, MaskChangesValue) {
 }
 
 }  // namespace
+// Combine against the CRC of the concatenation, at every split point of a
+// few hundred bytes and for parts far longer than any table covers.
+TEST(Crc32cCombineTest, EverySplitPoint) {
+  std::vector<unsigned char> data(300);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<unsigned char>(i * 37 + 11);
+  const uint32_t whole = crc32c::Value(data.data(), data.size());
+  for (size_t split = 0; split <= data.size(); ++split) {
+    const uint32_t a = crc32c::Value(data.data(), split);
+    const uint32_t b = crc32c::Value(data.data() + split, data.size() - split);
+    ASSERT_EQ(crc32c::Combine(a, b, data.size() - split), whole) << "split " << split;
+  }
+}
+
+TEST(Crc32cCombineTest, StandardVectorFromItsHalves) {
+  // CRC32C("123456789") = 0xe3069283, the standard check value.
+  const char* s = "123456789";
+  EXPECT_EQ(crc32c::Combine(crc32c::Value(s, 4), crc32c::Value(s + 4, 5), 5), 0xe3069283u);
+}
+
+TEST(Crc32cParallelTest, MatchesSerialOnLargeBuffers) {
+  for (size_t n : {crc32c::kParallelMinBytes - 1, crc32c::kParallelMinBytes,
+                   crc32c::kParallelMinBytes + 4097, 3 * crc32c::kParallelMinBytes + 1}) {
+    std::vector<unsigned char> data(n);
+    uint32_t x = 12345;
+    for (auto& c : data) {
+      x = x * 1103515245u + 12345u;
+      c = static_cast<unsigned char>(x >> 24);
+    }
+    EXPECT_EQ(crc32c::ExtendParallel(0x1234u, data.data(), n),
+              crc32c::Extend(0x1234u, data.data(), n)) << n;
+  }
+}
+
 }  // namespace crc32c
 }  // namespace ckpt

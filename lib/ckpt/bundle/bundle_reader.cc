@@ -648,7 +648,9 @@ absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
   if (bytes.data() == scratch.data() || reinterpret_cast<uintptr_t>(bytes.data()) % align != 0) {
     return Read(name);
   }
-  uint32_t crc = crc32c::Value(bytes.data(), bytes.size());
+  // The bytes come straight from the page cache, not from a cache of the
+  // CPU's: for a large view two cores read memory twice as fast as one.
+  uint32_t crc = crc32c::ExtendParallel(0, bytes.data(), bytes.size());
   if (crc32c::Mask(crc) != e.crc32c) {
     return ChecksumMismatch(shard->file->path(), e, crc32c::Mask(crc));
   }

@@ -31,6 +31,17 @@ inline uint32_t Unmask(uint32_t masked) {
   return (rot >> 17) | (rot << 15);
 }
 
+// The CRC of A followed by B, from Value(A) and Value(B) and B's length.
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
+
+// Extend for large buffers that are not in cache: one core cannot read
+// memory as fast as two (here 6.5 GB/s alone, 12-14 GB/s together), so
+// buffers of kParallelMinBytes or more are split in two, the second half
+// checksummed on another thread, and the halves combined. Below that, or
+// with one CPU, the same as Extend.
+constexpr size_t kParallelMinBytes = size_t{8} << 20;
+uint32_t ExtendParallel(uint32_t init, const void* data, size_t n);
+
 // The portable version, always available (for tests and benchmarks).
 uint32_t ExtendPortable(uint32_t init, const void* data, size_t n);
 // "isa-l" or "portable".
