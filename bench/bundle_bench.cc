@@ -1092,7 +1092,10 @@ int main(int argc, char** argv) {
       const double theirs = r["gbps"].get<double>(), mine = ours(what);
       if (mine < 0) continue;
       const bool verifies = r.value("verifies_checksums", false);
-      Row row{"vs " + peer + (what == "save_sync" ? " + fsync" : ""), Gbps(mine), Gbps(theirs),
+      const bool named_for_loading = peer.find("load") != std::string::npos;
+      Row row{"vs " + peer + (what == "save_sync" ? " + fsync" : "") +
+                  (what == "load" && !named_for_loading ? " (load)" : ""),
+              Gbps(mine), Gbps(theirs),
               peer + (what == "load" ? (verifies ? ", checks CRCs" : ", no CRC check") : ""),
               mine / theirs, "", true};
       if (judge) {

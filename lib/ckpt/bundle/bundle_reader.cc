@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -25,6 +26,8 @@ namespace {
 // Verification is done in pieces this size, right after each is copied, so
 // that the checksum reads cached bytes.
 constexpr size_t kChunk = 256 << 10;
+// Indexes with more records than this are checked by two threads.
+constexpr size_t kParallelCheckRecords = 20000;
 // Payloads up to this size are copied straight out of the mapping.
 constexpr size_t kSmallPayload = 64 << 10;
 
@@ -132,17 +135,40 @@ absl::Status BundleReader::Init() {
   open_shards_.reset(new std::atomic<const Shard*>[shards_.size()]);
   for (size_t i = 0; i < shards_.size(); ++i) open_shards_[i].store(nullptr);
   // Every record is checked now, so that a damaged index fails here, but none
-  // is turned into an object: that waits for entries() or a read.
-  absl::flat_hash_set<std::string> slice_keys;
-  tensor_records_.reserve(table_->size() - 1);
-  std::vector<TensorSlice> slices;
-  for (size_t i = 1; i < table_->size(); ++i) {
-    slices.clear();
-    CKPT_RETURN_IF_ERROR(CheckRecord(table_->key(i), table_->value(i), &slices));
-    for (const TensorSlice& s : slices) {
-      slice_keys.insert(EncodeTensorNameSlice(table_->key(i), s));
+  // is turned into an object: that waits for entries() or a read. A large
+  // index is checked in two halves at once (the checks read nothing but the
+  // table); the first error in record order is the one reported.
+  const size_t n = table_->size();
+  auto check = [this](size_t begin, size_t end, std::vector<std::string>* slice_keys) {
+    std::vector<TensorSlice> slices;
+    for (size_t i = begin; i < end; ++i) {
+      slices.clear();
+      absl::Status s = CheckRecord(table_->key(i), table_->value(i), &slices);
+      if (!s.ok()) return s;
+      for (const TensorSlice& sl : slices) {
+        slice_keys->push_back(EncodeTensorNameSlice(table_->key(i), sl));
+      }
     }
-    tensor_records_.push_back(static_cast<uint32_t>(i));
+    return absl::OkStatus();
+  };
+  std::vector<std::string> keys_a, keys_b;
+  static const bool two_cpus = std::thread::hardware_concurrency() >= 2;
+  if (n > kParallelCheckRecords && two_cpus) {
+    const size_t mid = 1 + (n - 1) / 2;
+    absl::Status second;
+    std::thread helper([&] { second = check(mid, n, &keys_b); });
+    absl::Status first = check(1, mid, &keys_a);
+    helper.join();
+    CKPT_RETURN_IF_ERROR(first);
+    CKPT_RETURN_IF_ERROR(second);
+  } else {
+    CKPT_RETURN_IF_ERROR(check(1, n, &keys_a));
+  }
+  tensor_records_.resize(n - 1);
+  for (size_t i = 1; i < n; ++i) tensor_records_[i - 1] = static_cast<uint32_t>(i);
+  absl::flat_hash_set<std::string> slice_keys;
+  for (auto* keys : {&keys_a, &keys_b}) {
+    for (std::string& k : *keys) slice_keys.insert(std::move(k));
   }
   if (!slice_keys.empty()) {
     tensor_records_.erase(

@@ -1,6 +1,8 @@
 #include "ckpt/async_checkpoint_manager.h"
 
+#include <algorithm>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -8,6 +10,13 @@
 #include "absl/strings/string_view.h"
 
 namespace ckpt {
+namespace {
+
+// Snapshots with at least this many bytes to copy into kept buffers are
+// copied by two threads.
+constexpr size_t kParallelCopyBytes = size_t{16} << 20;
+
+}  // namespace
 
 // ---- BackgroundJobThread ----------------------------------------------------
 
@@ -80,9 +89,18 @@ AsyncCheckpointManager::~AsyncCheckpointManager() = default;
 
 absl::StatusOr<std::vector<std::pair<std::string, Tensor>>> AsyncCheckpointManager::CopySnapshot(
     int64_t step, const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  // One memcpy per tensor. Splitting the copy over two threads measured no
-  // faster on 2 vCPUs (and slower into fresh memory, whose page faults then
-  // contend), so it is not done.
+  // Buffers first (the previous snapshot's, when they fit), then the bytes.
+  // Reused buffers are copied by two threads when there is much to copy: one
+  // core cannot drive the memory bus alone (6.5 GB/s read here, 12-14 with
+  // two). Fresh buffers are filled by Clone on this thread: their page
+  // faults would only contend.
+  struct Piece {
+    char* dst;
+    const char* src;
+    size_t n;
+  };
+  std::vector<Piece> pieces;
+  size_t total = 0;
   std::vector<std::pair<std::string, Tensor>> snapshot;
   snapshot.reserve(tensors.size());
   for (const auto& [name, t] : tensors) {
@@ -92,7 +110,10 @@ absl::StatusOr<std::vector<std::pair<std::string, Tensor>>> AsyncCheckpointManag
         spare->second.shape() == t.shape() && spare->second.RefCountIsOne()) {
       copy = std::move(spare->second);
       spare_.erase(spare);
-      if (t.TotalBytes() > 0) std::memcpy(copy.mutable_raw_data(), t.raw_data(), t.TotalBytes());
+      if (t.TotalBytes() > 0) {
+        pieces.push_back({copy.mutable_raw_data(), t.raw_data(), t.TotalBytes()});
+        total += t.TotalBytes();
+      }
     } else {
       copy = t.Clone();
       if (!copy.valid()) {
@@ -102,6 +123,24 @@ absl::StatusOr<std::vector<std::pair<std::string, Tensor>>> AsyncCheckpointManag
       }
     }
     snapshot.emplace_back(name, std::move(copy));
+  }
+  // Copies bytes [begin, end) of the concatenated pieces.
+  auto copy_range = [&pieces](size_t begin, size_t end) {
+    size_t at = 0;
+    for (const Piece& p : pieces) {
+      const size_t lo = std::max(begin, at), hi = std::min(end, at + p.n);
+      if (lo < hi) std::memcpy(p.dst + (lo - at), p.src + (lo - at), hi - lo);
+      at += p.n;
+      if (at >= end) break;
+    }
+  };
+  static const bool two_cpus = std::thread::hardware_concurrency() >= 2;
+  if (total >= kParallelCopyBytes && two_cpus) {
+    std::thread helper([&] { copy_range(total / 2, total); });
+    copy_range(0, total / 2);
+    helper.join();
+  } else {
+    copy_range(0, total);
   }
   // Buffers of tensors this save did not have are not kept any longer.
   spare_.clear();
