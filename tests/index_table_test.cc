@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -22,6 +23,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ckpt/crc32c.h"
 #include "ckpt/env.h"
 #include "ckpt/io/coding.h"
 #include "gtest/gtest.h"
@@ -548,6 +550,66 @@ INSTANTIATE_TEST_SUITE_P(Settings, LevelDbBuilderTest,
                          CaseName);
 
 // ---- edge cases --------------------------------------------------------------
+
+// ---- large tables: parsed by two threads ----------------------------------
+
+// Sorted keys "k" + 8 digits, each with a short value; 4 KiB blocks, so a
+// large table has hundreds of blocks.
+Entries ManyEntries(size_t n) {
+  Entries e;
+  e.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    char key[32];
+    std::snprintf(key, sizeof key, "k%08zu", i * 3);
+    e.emplace_back(key, absl::StrCat("value-", i % 977));
+  }
+  return e;
+}
+
+TEST(IndexTableLargeTest, TwoHalvesReadAsOne) {
+  // Above the size at which the data blocks are split between two threads.
+  const Entries entries = ManyEntries(60000);
+  const std::string bytes =
+      WriteWithLevelDb({4096, 16, leveldb::kNoCompression}, entries);
+  std::unique_ptr<IndexTable> t = OpenUnmapped(bytes);
+  ASSERT_NE(t, nullptr);
+  ExpectSameEntries(entries, Contents(*t), "IndexTable");
+  EXPECT_EQ(t->Find("k00090000"), 30000);
+  EXPECT_EQ(t->Find("k00090001"), -1);
+}
+
+// The first key of the block where the second thread starts is made to sort
+// before the last key of the first half (block checksum repaired): the check
+// across the two halves must refuse it, as the one-thread pass would.
+TEST(IndexTableLargeTest, KeysOutOfOrderAcrossTheHalvesAreRefused) {
+  const Entries entries = ManyEntries(60000);
+  std::string bytes = WriteWithLevelDb({4096, 16, leveldb::kNoCompression}, entries);
+  const std::vector<BlockRef> blocks = DataBlocks(bytes);
+  ASSERT_GT(blocks.size(), 10u);
+  // Where the reader splits: after the blocks holding half the entries.
+  size_t total = 0;
+  std::vector<size_t> counts;
+  for (const BlockRef& b : blocks) {
+    counts.push_back(BlockEntries(BlockContents(bytes, b.offset, b.size)).size());
+    total += counts.back();
+  }
+  size_t split = 0, first_half = 0;
+  while (split < blocks.size() - 1 && first_half < total / 2) first_half += counts[split++];
+  ASSERT_GT(split, 0u);
+  // A block's first entry is stored whole: 3 one-byte lengths, then the key.
+  const BlockRef& b = blocks[split];
+  ASSERT_EQ(bytes[b.offset], 0) << "first entry shares nothing";
+  bytes[b.offset + 3] = 'a';  // "k..." -> "a...": before every key of the first half
+  const uint32_t crc = crc32c::Extend(crc32c::Value(bytes.data() + b.offset, b.size),
+                                      bytes.data() + b.offset + b.size, 1);
+  EncodeFixed32(&bytes[b.offset + b.size + 1], crc32c::Mask(crc));
+  absl::StatusOr<std::unique_ptr<IndexTable>> t =
+      IndexTable::Open(std::make_unique<UnmappedFile>(bytes, "split.index"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(t.status().message().find("keys out of order at 'a"), std::string::npos)
+      << t.status();
+}
 
 TEST(IndexTableEdgeTest, EmptyTable) {
   testing::ScratchDir dir;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -40,11 +41,18 @@ absl::Status IndexTable::Corrupt(const std::string& what) const {
   return absl::DataLossError(absl::StrCat(file_->path(), ": corrupt index table: ", what));
 }
 
-IndexTable::Arena::~Arena() {
-  if (mapped_) {
-    ::munmap(data_, capacity_);
+namespace {
+// Tables with at least this many entries are parsed by two threads.
+constexpr size_t kParallelParseEntries = 20000;
+}  // namespace
+
+IndexTable::Arena::~Arena() { Free(data_, capacity_, mapped_); }
+
+void IndexTable::Arena::Free(char* data, size_t capacity, bool mapped) {
+  if (mapped) {
+    ::munmap(data, capacity);
   } else {
-    delete[] data_;
+    delete[] data;
   }
 }
 
@@ -65,7 +73,7 @@ void IndexTable::Arena::Grow(size_t need, size_t keep) {
   }
   if (p == nullptr) p = new char[cap];
   if (keep > 0) std::memcpy(p, data_, keep);
-  this->~Arena();
+  Free(data_, capacity_, mapped_);
   data_ = p;
   capacity_ = cap;
   mapped_ = mapped;
@@ -118,7 +126,8 @@ absl::StatusOr<absl::string_view> IndexTable::ReadBlock(uint64_t offset, uint64_
 }
 
 absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
-                                    std::vector<std::pair<uint64_t, uint64_t>>* handles) {
+                                    std::vector<std::pair<uint64_t, uint64_t>>* handles,
+                                    Keys* keys, Recs* recs) const {
   if (block.size() < 4) return Corrupt("block shorter than its restart count");
   const char* base = block.data();
   uint32_t num_restarts = DecodeFixed32(base + block.size() - 4);
@@ -129,9 +138,9 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
   if (num_restarts == 0) return absl::OkStatus();  // an empty block
   const char* limit = base + block.size() - 4 - 4 * size_t{num_restarts};
   if (DecodeFixed32(limit) != 0) return Corrupt("bad block contents: first restart is not 0");
-  // Keys are rebuilt straight into keys_ (data blocks) or into `key` (the
+  // Keys are rebuilt straight into *keys (data blocks) or into `key` (the
   // index block): each shares a prefix with the key before it, which is the
-  // tail of keys_ once the first key is in. No per-key copies or strings.
+  // tail of *keys once the first key is in. No per-key copies or strings.
   std::string key;
   bool first_in_block = true;
   for (const char* p = base; p < limit;) {
@@ -153,10 +162,10 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
       return Corrupt(absl::StrCat("bad entry in block at byte ", p - base));
     }
     // The previous key: `key` in the index block; in data blocks the last
-    // key in keys_ (which, for a block's first entry, is in the block before:
+    // key in *keys (which, for a block's first entry, is in the block before:
     // it may share nothing with it, but must still sort before it).
     size_t prev_len = key.size();
-    if (!is_index) prev_len = recs_.size == 0 ? 0 : recs_.at(recs_.size - 1).key_len;
+    if (!is_index) prev_len = recs->size == 0 ? 0 : recs->at(recs->size - 1).key_len;
     if (first_in_block ? shared != 0 : shared > prev_len) {
       return Corrupt(absl::StrCat("bad entry in block at byte ", p - base,
                                   ": shares more than the previous key"));
@@ -176,23 +185,23 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
       continue;
     }
     const size_t key_len = size_t{shared} + non_shared;
-    if (keys_.size + key_len > key_budget_) {
+    if (keys->size + key_len > key_budget_) {
       return Corrupt("keys expand far beyond the size of the table");
     }
     // The new key is prev[0, shared) + delta; it must sort after prev, i.e.
     // delta must sort after prev[shared, end).
-    const size_t prev_off = keys_.size - prev_len;
-    if (recs_.size > 0) {
-      const absl::string_view prev_rest(keys_.data() + prev_off + shared, prev_len - shared);
+    const size_t prev_off = keys->size - prev_len;
+    if (recs->size > 0) {
+      const absl::string_view prev_rest(keys->data() + prev_off + shared, prev_len - shared);
       if (absl::string_view(delta, non_shared) <= prev_rest) {
-        std::string k = std::string(keys_.data() + prev_off, shared) + std::string(delta, non_shared);
+        std::string k = std::string(keys->data() + prev_off, shared) + std::string(delta, non_shared);
         return Corrupt(absl::StrCat("keys out of order at '", absl::CHexEscape(k), "'"));
       }
     }
-    const size_t key_off = keys_.size;
-    keys_.AppendOwn(prev_off, shared);
-    keys_.Append(delta, non_shared);
-    recs_.Push(Rec{key_off, static_cast<uint32_t>(key_len), static_cast<uint32_t>(value.size()),
+    const size_t key_off = keys->size;
+    keys->AppendOwn(prev_off, shared);
+    keys->Append(delta, non_shared);
+    recs->Push(Rec{key_off, static_cast<uint32_t>(key_len), static_cast<uint32_t>(value.size()),
                    value.data()});
   }
   return absl::OkStatus();
@@ -225,7 +234,7 @@ absl::Status IndexTable::Parse() {
   CKPT_ASSIGN_OR_RETURN(absl::string_view index_block,
                         ReadBlock(index.offset, index.size, body, "index"));
   std::vector<std::pair<uint64_t, uint64_t>> handles;
-  CKPT_RETURN_IF_ERROR(ParseBlock(index_block, /*is_index=*/true, &handles));
+  CKPT_RETURN_IF_ERROR(ParseBlock(index_block, /*is_index=*/true, &handles, nullptr, nullptr));
   uint64_t next = 0;
   std::vector<absl::string_view> blocks;
   blocks.reserve(handles.size());
@@ -240,8 +249,10 @@ absl::Status IndexTable::Parse() {
   }
   // Size the arrays once (a quick pass over the entries' lengths; anything
   // malformed is left for the real pass to report), then fill them.
+  std::vector<size_t> block_entries(blocks.size(), 0), block_key_bytes(blocks.size(), 0);
   size_t entries = 0, key_bytes = 0;
-  for (absl::string_view block : blocks) {
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const absl::string_view block = blocks[b];
     if (block.size() < 4) continue;
     const uint32_t restarts = DecodeFixed32(block.data() + block.size() - 4);
     if (restarts > (block.size() - 4) / 4) continue;
@@ -253,14 +264,72 @@ absl::Status IndexTable::Parse() {
       if (q) q = GetVarint32(q, limit, &value_len);
       if (q == nullptr || uint64_t{non_shared} + value_len > static_cast<uint64_t>(limit - q)) break;
       q += non_shared + value_len;
-      ++entries;
-      key_bytes += size_t{shared} + non_shared;
+      ++block_entries[b];
+      block_key_bytes[b] += size_t{shared} + non_shared;
     }
+    entries += block_entries[b];
+    key_bytes += block_key_bytes[b];
   }
   if (key_bytes <= key_budget_) keys_.arena.Grow(key_bytes, 0);
   recs_.arena.Grow(entries * sizeof(Rec), 0);
-  for (absl::string_view block : blocks) {
-    CKPT_RETURN_IF_ERROR(ParseBlock(block, /*is_index=*/false, nullptr));
+
+  // A large table is parsed by two threads, each taking about half the
+  // entries (blocks are independent: each starts with a whole key); the
+  // second half is then appended to the first. Errors come in block order.
+  static const bool two_cpus = std::thread::hardware_concurrency() >= 2;
+  size_t split = blocks.size();
+  if (entries >= kParallelParseEntries && two_cpus && blocks.size() >= 2) {
+    size_t first_half = 0;
+    split = 0;
+    while (split < blocks.size() - 1 && first_half < entries / 2) first_half += block_entries[split++];
+  }
+  if (split == blocks.size()) {
+    for (absl::string_view block : blocks) {
+      CKPT_RETURN_IF_ERROR(ParseBlock(block, /*is_index=*/false, nullptr, &keys_, &recs_));
+    }
+    return absl::OkStatus();
+  }
+  Keys keys_b;
+  Recs recs_b;
+  size_t entries_b = 0, key_bytes_b = 0;
+  for (size_t b = split; b < blocks.size(); ++b) {
+    entries_b += block_entries[b];
+    key_bytes_b += block_key_bytes[b];
+  }
+  if (key_bytes_b <= key_budget_) keys_b.arena.Grow(key_bytes_b, 0);
+  recs_b.arena.Grow(entries_b * sizeof(Rec), 0);
+  absl::Status status_b;
+  std::thread helper([&] {
+    for (size_t b = split; b < blocks.size() && status_b.ok(); ++b) {
+      status_b = ParseBlock(blocks[b], /*is_index=*/false, nullptr, &keys_b, &recs_b);
+    }
+  });
+  absl::Status status_a;
+  for (size_t b = 0; b < split && status_a.ok(); ++b) {
+    status_a = ParseBlock(blocks[b], /*is_index=*/false, nullptr, &keys_, &recs_);
+  }
+  helper.join();
+  CKPT_RETURN_IF_ERROR(status_a);
+  CKPT_RETURN_IF_ERROR(status_b);
+  if (keys_.size + keys_b.size > key_budget_) {
+    return Corrupt("keys expand far beyond the size of the table");
+  }
+  // The second half's first key must sort after the first half's last.
+  if (recs_.size > 0 && recs_b.size > 0) {
+    const Rec& last = recs_.at(recs_.size - 1);
+    const Rec& next = recs_b.at(0);
+    const absl::string_view last_key(keys_.data() + last.key_off, last.key_len);
+    const absl::string_view next_key(keys_b.data() + next.key_off, next.key_len);
+    if (next_key <= last_key) {
+      return Corrupt(absl::StrCat("keys out of order at '", absl::CHexEscape(next_key), "'"));
+    }
+  }
+  const size_t key_base = keys_.size;
+  keys_.Append(keys_b.data(), keys_b.size);
+  for (size_t i = 0; i < recs_b.size; ++i) {
+    Rec r = recs_b.at(i);
+    r.key_off += key_base;
+    recs_.Push(r);
   }
   return absl::OkStatus();
 }

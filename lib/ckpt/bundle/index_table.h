@@ -62,8 +62,13 @@ class IndexTable {
   absl::Status Parse();
   absl::StatusOr<absl::string_view> ReadBlock(uint64_t offset, uint64_t size,
                                               uint64_t limit, const char* what);
+  struct Keys;
+  struct Recs;
+  // Parses one block: the index block's handles into *handles, or a data
+  // block's keys and records appended to *keys and *recs.
   absl::Status ParseBlock(absl::string_view block, bool is_index,
-                          std::vector<std::pair<uint64_t, uint64_t>>* handles);
+                          std::vector<std::pair<uint64_t, uint64_t>>* handles, Keys* keys,
+                          Recs* recs) const;
   absl::Status Corrupt(const std::string& what) const;
 
   std::unique_ptr<ReadOnlyFile> file_;
@@ -86,6 +91,7 @@ class IndexTable {
     void Grow(size_t need, size_t keep);
 
    private:
+    static void Free(char* data, size_t capacity, bool mapped);
     char* data_ = nullptr;
     size_t capacity_ = 0;
     bool mapped_ = false;
