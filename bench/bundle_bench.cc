@@ -959,7 +959,7 @@ int main(int argc, char** argv) {
   };
   const double mr = memread_best.gbps;
   const bool cold = total >= 64 * kMiB;  // well past any last-level cache
-  rows.push_back(Section("1 GiB of float32: save, load, checksums"));
+  rows.push_back(Section(HumanBytes(bytes) + " of float32: save, load, checksums"));
   ratio_row("save (BundleWriter, no fsync)", ckpt_write_nosync.gbps, raw_write_nosync.gbps,
             "raw write()", 0.9, ">= 0.90");
   ratio_row("save (BundleWriter, fsync: default)", ckpt_write.gbps, raw_write.gbps,

@@ -561,7 +561,7 @@ absl::Status BundleReader::ReadFixedInto(const BundleEntryInfo& e, char* dst) co
   uint32_t crc = 0;
   if (size <= kSmallPayload && f.mapped().data() != nullptr) {
     // A small payload: one copy out of the mapping beats a system call.
-    std::memcpy(dst, f.mapped().data() + off, size);
+    if (size > 0) std::memcpy(dst, f.mapped().data() + off, size);  // dst is null when empty
     crc = crc32c::Value(dst, size);
   } else {
     // Copied (not mapped: see ReadOnlyFile::ReadCopy) piece by piece, each

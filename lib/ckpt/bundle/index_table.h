@@ -102,11 +102,13 @@ class IndexTable {
     size_t size = 0;
     const char* data() const { return arena.data(); }
     void Append(const char* p, size_t n) {
+      if (n == 0) return;  // memcpy with a null pointer is undefined, even for 0 bytes
       if (size + n > arena.capacity()) arena.Grow(size + n, size);
       std::memcpy(arena.data() + size, p, n);
       size += n;
     }
     void AppendOwn(size_t off, size_t n) {  // [off, off + n) of itself
+      if (n == 0) return;
       if (size + n > arena.capacity()) arena.Grow(size + n, size);
       std::memcpy(arena.data() + size, arena.data() + off, n);
       size += n;
