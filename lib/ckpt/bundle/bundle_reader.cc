@@ -131,7 +131,7 @@ absl::Status BundleReader::Init() {
   const bool big = header_.endianness() == ::tensorflow::BundleHeaderProto::BIG;
   foreign_ = big == kHostIsLittleEndian;
 
-  shards_.resize(static_cast<size_t>(header_.num_shards()));
+  shards_.resize(std::min<size_t>(static_cast<size_t>(header_.num_shards()), kShardSlots));
   open_shards_.reset(new std::atomic<const Shard*>[shards_.size()]);
   for (size_t i = 0; i < shards_.size(); ++i) open_shards_[i].store(nullptr);
   // Every record is checked now, so that a damaged index fails here, but none
@@ -440,11 +440,16 @@ absl::StatusOr<::tensorflow::BundleEntryProto> BundleReader::GetRecord(absl::str
 
 absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int32_t id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (id < 0 || static_cast<size_t>(id) >= shards_.size()) {
+  if (id < 0 || id >= header_.num_shards()) {
     return absl::DataLossError(absl::StrCat(IndexFilename(prefix_), ": shard ", id,
-                                            " is outside 0..", shards_.size() - 1));
+                                            " is outside 0..", header_.num_shards() - 1));
   }
-  if (shards_[id] != nullptr) return shards_[id];
+  const bool slot = static_cast<size_t>(id) < shards_.size();
+  if (slot && shards_[id] != nullptr) return shards_[id];
+  if (!slot) {
+    auto it = more_shards_.find(id);
+    if (it != more_shards_.end()) return it->second;
+  }
   const std::string path = DataFilename(prefix_, id, header_.num_shards());
   absl::StatusOr<std::unique_ptr<ReadOnlyFile>> f = env_->NewReadOnlyFile(path);
   if (!f.ok()) {
@@ -456,8 +461,12 @@ absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int3
   }
   auto shard = std::make_shared<Shard>();
   shard->file = *std::move(f);
-  shards_[id] = shard;
-  open_shards_[id].store(shard.get(), std::memory_order_release);
+  if (slot) {
+    shards_[id] = shard;
+    open_shards_[id].store(shard.get(), std::memory_order_release);
+  } else {
+    more_shards_[id] = shard;
+  }
   return shard;
 }
 

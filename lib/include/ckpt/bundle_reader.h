@@ -159,9 +159,13 @@ class BundleReader {
   mutable std::atomic<size_t> lookup_hint_{0};
   mutable std::mutex mu_;
   // Indexed by shard id; opened by Open (up to 64) or on first read.
+  // Shards with ids below kShardSlots live in slots (readable without the
+  // lock once open); higher ids in a map. The header's shard count is only
+  // the file's word: it must not size an allocation.
+  static constexpr size_t kShardSlots = 4096;
   mutable std::vector<std::shared_ptr<Shard>> shards_;
-  // shards_[i].get() once opened, readable without the lock.
   mutable std::unique_ptr<std::atomic<const Shard*>[]> open_shards_;
+  mutable std::map<int32_t, std::shared_ptr<Shard>> more_shards_;
 };
 
 }  // namespace ckpt
