@@ -494,6 +494,21 @@ TEST_F(CraftedTest, ValidCheckpointReads) {
   EXPECT_EQ(t->flat<float>()[1], -2.0f);
 }
 
+// The header's shard count is the file's word: it must not size anything.
+// 2^29 shards once made Open allocate 8 GiB (found by bundle_fuzzer). Open
+// succeeds, and the read names the data file the header implies.
+TEST_F(CraftedTest, HugeShardCountAllocatesNothing) {
+  WriteIndex({{"", HeaderRecord(1 << 29)}, {"t", Good()}});
+  auto reader = BundleReader::Open(prefix_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->num_shards(), 1 << 29);
+  auto t = (*reader)->Read("t");
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kNotFound) << t.status();
+  EXPECT_NE(t.status().message().find("data-00000-of-536870912"), std::string::npos)
+      << t.status();
+}
+
 TEST_F(CraftedTest, NotAnSstable) {
   WriteIndex({{"", HeaderRecord()}, {"t", Good()}});
   std::string bytes = testing::ReadFile(index_path_);
