@@ -1,9 +1,7 @@
 #include "ckpt/bundle_writer.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -11,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ckpt/background_thread.h"
 #include "ckpt/bundle/entry_codec.h"
 #include "ckpt/bundle/index_table.h"
 #include "ckpt/bundle/slice_key.h"
@@ -34,66 +33,6 @@ constexpr size_t kBufferSize = 4 << 20;
 // this one writes them: below it, handing over costs more than it saves.
 constexpr size_t kParallelChecksumMin = 1 << 20;
 
-// A thread that checksums one payload while the writer's thread writes it.
-// Both read the same bytes at about the same time, so the second reader
-// finds them in the shared cache and memory is read once, not twice.
-class ChecksumThread {
- public:
-  ChecksumThread() : thread_([this] { Run(); }) {}
-  ~ChecksumThread() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      quit_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  // Starts checksumming data[0, n) (extending `init`); the bytes must stay
-  // valid and unchanged until Wait returns.
-  void Start(uint32_t init, const char* data, size_t n) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      crc_ = init;
-      data_ = data;
-      n_ = n;
-      busy_ = true;
-    }
-    cv_.notify_all();
-  }
-  uint32_t Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return !busy_; });
-    return crc_;
-  }
-
- private:
-  void Run() {
-    std::unique_lock<std::mutex> lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [this] { return busy_ || quit_; });
-      if (quit_) return;
-      const uint32_t init = crc_;
-      const char* data = data_;
-      const size_t n = n_;
-      lock.unlock();
-      const uint32_t crc = crc32c::Extend(init, data, n);
-      lock.lock();
-      crc_ = crc;
-      busy_ = false;
-      cv_.notify_all();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint32_t crc_ = 0;
-  const char* data_ = nullptr;
-  size_t n_ = 0;
-  bool busy_ = false;
-  bool quit_ = false;
-  std::thread thread_;
-};
-
 bool HaveSecondCore() {
   static const bool yes = std::thread::hardware_concurrency() >= 2;
   return yes;
@@ -107,7 +46,10 @@ struct BundleWriter::DataFile {
   std::unique_ptr<WritableFile> file;
   std::string buffer;
   uint64_t offset = 0;  // bytes appended so far (buffered or not)
-  std::unique_ptr<ChecksumThread> checksummer;  // started on the first large payload
+  // Checksums a large payload while this thread writes it. Both read the
+  // same bytes at about the same time, so the second reader finds them in
+  // the shared cache and memory is read once, not twice.
+  BackgroundJobThread checksummer;
 
   absl::Status FlushBuffer() {
     if (buffer.empty()) return absl::OkStatus();
@@ -127,9 +69,12 @@ struct BundleWriter::DataFile {
     }
     CKPT_RETURN_IF_ERROR(FlushBuffer());
     const bool parallel = data.size() >= kParallelChecksumMin && HaveSecondCore();
+    uint32_t parallel_crc = *crc;
     if (parallel) {
-      if (checksummer == nullptr) checksummer = std::make_unique<ChecksumThread>();
-      checksummer->Start(*crc, data.data(), data.size());
+      checksummer.Start([&parallel_crc, data] {
+        parallel_crc = crc32c::Extend(parallel_crc, data.data(), data.size());
+        return absl::OkStatus();
+      });
     }
     // Pieces end at multiples of kChunk in the file rather than in `data`:
     // the kernel then caches the file in large aligned folios instead of
@@ -145,7 +90,10 @@ struct BundleWriter::DataFile {
     }
     // Even after a failed write: the thread must be done with the caller's
     // bytes before we return.
-    if (parallel) *crc = checksummer->Wait();
+    if (parallel) {
+      checksummer.Wait().IgnoreError();  // the job cannot fail
+      *crc = parallel_crc;
+    }
     return s;
   }
 

@@ -58,19 +58,17 @@
 #ifndef CKPT_ASYNC_CHECKPOINT_MANAGER_H_
 #define CKPT_ASYNC_CHECKPOINT_MANAGER_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ckpt/background_thread.h"
 #include "ckpt/checkpoint_manager.h"
 #include "ckpt/tensor.h"
 
@@ -87,43 +85,6 @@ struct AsyncCheckpointManagerOptions : CheckpointManagerOptions {
   // them. Costs one copy of the saved tensors held between saves; without
   // it the copy is made into fresh memory on every save.
   bool keep_snapshot_buffers = true;
-};
-
-// One job at a time on a background thread started by the first Start: the
-// engine of AsyncCheckpointManager, also used by the runtime's
-// Saver::SaveAsync. A job's captured state is destroyed on the thread before
-// the job counts as finished, so whatever it referenced is released when
-// Wait returns. The destructor waits for the job in flight.
-//
-// Thread safety: one thread at a time calls Start, Wait and WaitIdle.
-class BackgroundJobThread {
- public:
-  BackgroundJobThread() = default;
-  ~BackgroundJobThread();
-  BackgroundJobThread(const BackgroundJobThread&) = delete;
-  BackgroundJobThread& operator=(const BackgroundJobThread&) = delete;
-
-  // Runs `job` in the background. Waits first for the job in flight. Of the
-  // statuses not reported yet, Wait returns the first error: callers Wait
-  // before they Start, and act on what it returns.
-  void Start(std::function<absl::Status()> job);
-  // Waits for the job in flight and returns the status of the last finished
-  // job not reported yet (OK when there is none); each status is returned
-  // once.
-  absl::Status Wait();
-  // Waits for the job in flight, leaving its status for the next Wait.
-  void WaitIdle();
-
- private:
-  void Loop();
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::function<absl::Status()> job_;  // queued, not yet taken by the thread
-  bool running_ = false;
-  bool stop_ = false;
-  absl::Status unreported_;
-  std::thread thread_;
 };
 
 class AsyncCheckpointManager {

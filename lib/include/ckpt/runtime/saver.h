@@ -92,7 +92,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "ckpt/async_checkpoint_manager.h"
+#include "ckpt/background_thread.h"
 #include "ckpt/dtype.h"
 #include "ckpt/env.h"
 #include "ckpt/runtime/graph.h"
