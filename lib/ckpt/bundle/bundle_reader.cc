@@ -131,9 +131,9 @@ absl::Status BundleReader::Init() {
   const bool big = header_.endianness() == ::tensorflow::BundleHeaderProto::BIG;
   foreign_ = big == kHostIsLittleEndian;
 
-  shards_.resize(std::min<size_t>(static_cast<size_t>(header_.num_shards()), kShardSlots));
-  open_shards_.reset(new std::atomic<const Shard*>[shards_.size()]);
-  for (size_t i = 0; i < shards_.size(); ++i) open_shards_[i].store(nullptr);
+  shard_slots_ = std::min<size_t>(static_cast<size_t>(header_.num_shards()), kShardSlots);
+  open_shards_.reset(new std::atomic<const Shard*>[shard_slots_]);
+  for (size_t i = 0; i < shard_slots_; ++i) open_shards_[i].store(nullptr);
   // Every record is checked now, so that a damaged index fails here, but none
   // is turned into an object: that waits for entries() or a read. A large
   // index is checked in two halves at once (the checks read nothing but the
@@ -366,26 +366,17 @@ const BundleEntryInfo* BundleReader::FindEntry(absl::string_view name,
   lookup_hint_.store(found, std::memory_order_relaxed);
   if (entries_built_.load(std::memory_order_acquire)) return &entries_[found];
   const uint32_t rec = tensor_records_[found];
-  PlainEntry p;
-  if (DecodePlainEntry(table_->value(rec), &p)) {
-    // Checked by Open: only the objects are left to build.
-    absl::StatusOr<TensorShape> shape =
-        TensorShape::FromDims(absl::MakeConstSpan(p.dims, static_cast<size_t>(p.rank)));
-    if (shape.ok()) {
-      scratch->name.assign(name.data(), name.size());
-      scratch->dtype = static_cast<DType>(p.dtype);
-      scratch->shape = *std::move(shape);
-      scratch->shard_id = p.shard_id;
-      scratch->offset = p.offset;
-      scratch->size = p.size;
-      scratch->crc32c = p.crc32c;
-      return scratch;
-    }
-  }
   absl::StatusOr<BundleEntryInfo> e = ParseEntry(table_->key(rec), table_->value(rec));
   if (!e.ok()) return &entries()[found];  // cannot happen: Open checked this record
   *scratch = *std::move(e);
   return scratch;
+}
+
+absl::StatusOr<const BundleEntryInfo*> BundleReader::Lookup(absl::string_view name,
+                                                            BundleEntryInfo* scratch) const {
+  const BundleEntryInfo* e = FindEntry(name, scratch);
+  if (e == nullptr) return NotFound(name);
+  return e;
 }
 
 bool BundleReader::Contains(absl::string_view name) const {
@@ -395,8 +386,7 @@ bool BundleReader::Contains(absl::string_view name) const {
 
 absl::StatusOr<BundleEntryInfo> BundleReader::GetEntry(absl::string_view name) const {
   BundleEntryInfo scratch;
-  const BundleEntryInfo* e = FindEntry(name, &scratch);
-  if (e == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* e, Lookup(name, &scratch));
   return *e;
 }
 
@@ -444,12 +434,8 @@ absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int3
     return absl::DataLossError(absl::StrCat(IndexFilename(prefix_), ": shard ", id,
                                             " is outside 0..", header_.num_shards() - 1));
   }
-  const bool slot = static_cast<size_t>(id) < shards_.size();
-  if (slot && shards_[id] != nullptr) return shards_[id];
-  if (!slot) {
-    auto it = more_shards_.find(id);
-    if (it != more_shards_.end()) return it->second;
-  }
+  auto it = shards_.find(id);
+  if (it != shards_.end()) return it->second;
   const std::string path = DataFilename(prefix_, id, header_.num_shards());
   absl::StatusOr<std::unique_ptr<ReadOnlyFile>> f = env_->NewReadOnlyFile(path);
   if (!f.ok()) {
@@ -461,17 +447,15 @@ absl::StatusOr<std::shared_ptr<BundleReader::Shard>> BundleReader::GetShard(int3
   }
   auto shard = std::make_shared<Shard>();
   shard->file = *std::move(f);
-  if (slot) {
-    shards_[id] = shard;
+  shards_[id] = shard;
+  if (static_cast<size_t>(id) < shard_slots_) {
     open_shards_[id].store(shard.get(), std::memory_order_release);
-  } else {
-    more_shards_[id] = shard;
   }
   return shard;
 }
 
 absl::StatusOr<const BundleReader::Shard*> BundleReader::ShardFor(int32_t id) const {
-  if (id >= 0 && static_cast<size_t>(id) < shards_.size()) {
+  if (id >= 0 && static_cast<size_t>(id) < shard_slots_) {
     if (const Shard* s = open_shards_[id].load(std::memory_order_acquire)) return s;
   }
   CKPT_ASSIGN_OR_RETURN(std::shared_ptr<Shard> shard, GetShard(id));
@@ -619,8 +603,7 @@ absl::Status BundleReader::ReadSlicedInto(const BundleEntryInfo& e, const Tensor
 
 absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   const TensorSlice whole(e.shape.rank());
   CKPT_ASSIGN_OR_RETURN(Tensor t, AllocateChecked(e, whole, e.shape));
@@ -634,8 +617,7 @@ absl::StatusOr<Tensor> BundleReader::Read(absl::string_view name) const {
 
 absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   if (out->dtype() != e.dtype || out->shape() != e.shape) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -653,8 +635,7 @@ absl::Status BundleReader::ReadInto(absl::string_view name, Tensor* out) const {
 absl::Status BundleReader::ReadInto(absl::string_view name, void* buffer,
                                     size_t buffer_size) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   if (!e.slices.empty() || DTypeSize(e.dtype) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -671,8 +652,7 @@ absl::Status BundleReader::ReadInto(absl::string_view name, void* buffer,
 
 absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   const size_t width = DTypeSize(e.dtype);
   if (width == 0 || foreign_ || !e.slices.empty()) return Read(name);
@@ -701,8 +681,7 @@ absl::StatusOr<Tensor> BundleReader::ReadView(absl::string_view name) const {
 absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
                                                const TensorSlice& slice) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   absl::StatusOr<TensorShape> shape = slice.SliceShape(e.shape);
   if (!shape.ok()) {
@@ -724,8 +703,7 @@ absl::StatusOr<Tensor> BundleReader::ReadSlice(absl::string_view name,
 
 absl::StatusOr<std::string> BundleReader::ReadStoredBytes(absl::string_view name) const {
   BundleEntryInfo scratch_entry;
-  const BundleEntryInfo* found = FindEntry(name, &scratch_entry);
-  if (found == nullptr) return NotFound(name);
+  CKPT_ASSIGN_OR_RETURN(const BundleEntryInfo* found, Lookup(name, &scratch_entry));
   const BundleEntryInfo& e = *found;
   if (!e.slices.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("tensor ", Quote(name),

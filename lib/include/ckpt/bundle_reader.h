@@ -124,6 +124,9 @@ class BundleReader {
   // The entry named `name`, or null: a pointer into entries() once that is
   // built, else `scratch` decoded from the index (the read paths use this).
   const BundleEntryInfo* FindEntry(absl::string_view name, BundleEntryInfo* scratch) const;
+  // The same, NotFound (with the nearest names) when absent.
+  absl::StatusOr<const BundleEntryInfo*> Lookup(absl::string_view name,
+                                                BundleEntryInfo* scratch) const;
   // OK when the record parses and passes every check ParseEntry makes;
   // allocation-free for plain records.
   absl::Status CheckRecord(absl::string_view key, absl::string_view value,
@@ -158,14 +161,14 @@ class BundleReader {
   // name order, and then the next one is found without a search.
   mutable std::atomic<size_t> lookup_hint_{0};
   mutable std::mutex mu_;
-  // Indexed by shard id; opened by Open (up to 64) or on first read.
-  // Shards with ids below kShardSlots live in slots (readable without the
-  // lock once open); higher ids in a map. The header's shard count is only
-  // the file's word: it must not size an allocation.
+  // By shard id; opened by Open (up to 64) or on first read.
+  mutable std::map<int32_t, std::shared_ptr<Shard>> shards_;
+  // shards_[id].get() once open, readable without the lock, for the first
+  // shard_slots_ ids. The header's shard count is only the file's word: it
+  // must not size an allocation, hence the cap.
   static constexpr size_t kShardSlots = 4096;
-  mutable std::vector<std::shared_ptr<Shard>> shards_;
+  size_t shard_slots_ = 0;
   mutable std::unique_ptr<std::atomic<const Shard*>[]> open_shards_;
-  mutable std::map<int32_t, std::shared_ptr<Shard>> more_shards_;
 };
 
 }  // namespace ckpt
