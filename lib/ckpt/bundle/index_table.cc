@@ -35,6 +35,29 @@ const char* DecodeHandle(const char* p, const char* limit, Handle* h) {
   return GetVarint64(p, limit, &h->size);
 }
 
+// An entry's three lengths (key bytes shared with the previous key, key
+// bytes of its own, value bytes). Returns the byte after them, or null when
+// they are malformed or the entry runs past `limit`.
+const char* DecodeEntryLengths(const char* p, const char* limit, uint32_t* shared,
+                               uint32_t* non_shared, uint32_t* value_len) {
+  const char* q;
+  if (limit - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
+    // All three under 128, as nearly always: one byte each.
+    *shared = static_cast<unsigned char>(p[0]);
+    *non_shared = static_cast<unsigned char>(p[1]);
+    *value_len = static_cast<unsigned char>(p[2]);
+    q = p + 3;
+  } else {
+    q = GetVarint32(p, limit, shared);
+    if (q) q = GetVarint32(q, limit, non_shared);
+    if (q) q = GetVarint32(q, limit, value_len);
+  }
+  if (q == nullptr || uint64_t{*non_shared} + *value_len > static_cast<uint64_t>(limit - q)) {
+    return nullptr;
+  }
+  return q;
+}
+
 }  // namespace
 
 absl::Status IndexTable::Corrupt(const std::string& what) const {
@@ -145,22 +168,8 @@ absl::Status IndexTable::ParseBlock(absl::string_view block, bool is_index,
   bool first_in_block = true;
   for (const char* p = base; p < limit;) {
     uint32_t shared, non_shared, value_len;
-    const char* q;
-    if (limit - p >= 3 && ((p[0] | p[1] | p[2]) & 0x80) == 0) {
-      // All three lengths under 128, as nearly always: one byte each.
-      shared = static_cast<unsigned char>(p[0]);
-      non_shared = static_cast<unsigned char>(p[1]);
-      value_len = static_cast<unsigned char>(p[2]);
-      q = p + 3;
-    } else {
-      q = GetVarint32(p, limit, &shared);
-      if (q) q = GetVarint32(q, limit, &non_shared);
-      if (q) q = GetVarint32(q, limit, &value_len);
-    }
-    if (q == nullptr || static_cast<uint64_t>(non_shared) + value_len >
-                            static_cast<uint64_t>(limit - q)) {
-      return Corrupt(absl::StrCat("bad entry in block at byte ", p - base));
-    }
+    const char* q = DecodeEntryLengths(p, limit, &shared, &non_shared, &value_len);
+    if (q == nullptr) return Corrupt(absl::StrCat("bad entry in block at byte ", p - base));
     // The previous key: `key` in the index block; in data blocks the last
     // key in *keys (which, for a block's first entry, is in the block before:
     // it may share nothing with it, but must still sort before it).
@@ -259,10 +268,8 @@ absl::Status IndexTable::Parse() {
     const char* limit = block.data() + block.size() - 4 - 4 * size_t{restarts};
     for (const char* q = block.data(); q < limit;) {
       uint32_t shared, non_shared, value_len;
-      q = GetVarint32(q, limit, &shared);
-      if (q) q = GetVarint32(q, limit, &non_shared);
-      if (q) q = GetVarint32(q, limit, &value_len);
-      if (q == nullptr || uint64_t{non_shared} + value_len > static_cast<uint64_t>(limit - q)) break;
+      q = DecodeEntryLengths(q, limit, &shared, &non_shared, &value_len);
+      if (q == nullptr) break;
       q += non_shared + value_len;
       ++block_entries[b];
       block_key_bytes[b] += size_t{shared} + non_shared;
