@@ -62,13 +62,12 @@ class IndexTable {
   absl::Status Parse();
   absl::StatusOr<absl::string_view> ReadBlock(uint64_t offset, uint64_t size,
                                               uint64_t limit, const char* what);
-  struct Keys;
-  struct Recs;
-  // Parses one block: the index block's handles into *handles, or a data
-  // block's keys and records appended to *keys and *recs.
-  absl::Status ParseBlock(absl::string_view block, bool is_index,
-                          std::vector<std::pair<uint64_t, uint64_t>>* handles, Keys* keys,
-                          Recs* recs) const;
+  struct Fill;
+  // Parses the index block's handles into *handles.
+  absl::Status ParseIndexBlock(absl::string_view block,
+                               std::vector<std::pair<uint64_t, uint64_t>>* handles) const;
+  // Parses one data block, appending its keys and records to *fill.
+  absl::Status ParseDataBlock(absl::string_view block, Fill* fill) const;
   absl::Status Corrupt(const std::string& what) const;
 
   std::unique_ptr<ReadOnlyFile> file_;
@@ -96,41 +95,23 @@ class IndexTable {
     size_t capacity_ = 0;
     bool mapped_ = false;
   };
-  // All keys back to back.
-  struct Keys {
-    Arena arena;
-    size_t size = 0;
-    const char* data() const { return arena.data(); }
-    void Append(const char* p, size_t n) {
-      if (n == 0) return;  // memcpy with a null pointer is undefined, even for 0 bytes
-      if (size + n > arena.capacity()) arena.Grow(size + n, size);
-      std::memcpy(arena.data() + size, p, n);
-      size += n;
-    }
-    void AppendOwn(size_t off, size_t n) {  // [off, off + n) of itself
-      if (n == 0) return;
-      if (size + n > arena.capacity()) arena.Grow(size + n, size);
-      std::memcpy(arena.data() + size, arena.data() + off, n);
-      size += n;
-    }
-  } keys_;
   struct Rec {
     uint64_t key_off;
     uint32_t key_len;
     uint32_t value_len;
     const char* value;
   };
+  // All keys back to back, and one Rec per entry; both sized exactly before
+  // the parse fills them.
+  struct Keys {
+    Arena arena;
+    size_t size = 0;
+    const char* data() const { return arena.data(); }
+  } keys_;
   struct Recs {
     Arena arena;
     size_t size = 0;
     const Rec& at(size_t i) const { return reinterpret_cast<const Rec*>(arena.data())[i]; }
-    void Push(const Rec& r) {
-      if ((size + 1) * sizeof(Rec) > arena.capacity()) {
-        arena.Grow((size + 1) * sizeof(Rec), size * sizeof(Rec));
-      }
-      std::memcpy(arena.data() + size * sizeof(Rec), &r, sizeof r);
-      ++size;
-    }
   } recs_;
   uint64_t key_budget_ = 0;                  // bound on keys_.size
   bool compressed_ = false;
