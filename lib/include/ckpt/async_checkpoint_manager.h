@@ -3,17 +3,16 @@
 //
 //   ckpt::AsyncCheckpointManagerOptions opts;
 //   opts.max_to_keep = 3;
-//   auto manager = ckpt::AsyncCheckpointManager::Create("/tmp/run", opts);
-//   if (!manager.ok()) return manager.status();
-//   for (int64_t step = 1; ...; ++step) {
-//     TrainStep(&vars);
+//   CKPT_ASSIGN_OR_RETURN(auto manager, ckpt::AsyncCheckpointManager::Create("/tmp/run", opts));
+//   for (int64_t step = 1; step <= num_steps; ++step) {
+//     TrainStep(&vars);  // vars: std::vector<std::pair<std::string, ckpt::Tensor>>
 //     if (step % 1000 == 0) {
 //       // Returns once `vars` is copied; writing goes on in the background.
 //       // An error of the previous save is returned here.
-//       CKPT_RETURN_IF_ERROR((*manager)->Save(step, vars));
+//       CKPT_RETURN_IF_ERROR(manager->Save(step, vars));
 //     }
 //   }
-//   CKPT_RETURN_IF_ERROR((*manager)->Wait());  // the last save's outcome
+//   CKPT_RETURN_IF_ERROR(manager->Wait());  // the last save's outcome
 //
 // A Save waits for the save before it to finish, then snapshots the tensors
 // on the caller's thread and returns; a background thread (one per manager,

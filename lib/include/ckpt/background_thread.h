@@ -2,8 +2,14 @@
 //
 //   ckpt::BackgroundJobThread worker;
 //   worker.Start([&] { return WriteEverything(); });   // returns at once
-//   ...                                                 // other work meanwhile
+//   // ... other work meanwhile ...
 //   CKPT_RETURN_IF_ERROR(worker.Wait());                // the job's outcome
+//
+// The engine of AsyncCheckpointManager, Saver::SaveAsync and BundleWriter's
+// checksumming of large payloads. Each job's status is reported once, by a
+// later Wait (Start reports nothing: Wait before Start and act on what it
+// returns). One thread at a time drives a worker; the destructor waits for
+// the job in flight.
 #ifndef CKPT_BACKGROUND_THREAD_H_
 #define CKPT_BACKGROUND_THREAD_H_
 

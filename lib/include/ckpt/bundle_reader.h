@@ -1,9 +1,12 @@
 // ckpt/bundle_reader.h — reading a V2 checkpoint (tensor bundle).
 //
-//   auto reader = ckpt::BundleReader::Open("/tmp/run/model.ckpt");
-//   if (!reader.ok()) return reader.status();
-//   for (const ckpt::BundleEntryInfo& e : (*reader)->entries()) { ... }
-//   absl::StatusOr<ckpt::Tensor> w = (*reader)->Read("weights");
+//   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<ckpt::BundleReader> reader,
+//                         ckpt::BundleReader::Open("/tmp/run/model.ckpt"));
+//   for (const ckpt::BundleEntryInfo& e : reader->entries()) {
+//     std::printf("%s %s\n", e.name.c_str(), e.shape.DebugString().c_str());
+//   }
+//   CKPT_ASSIGN_OR_RETURN(ckpt::Tensor w, reader->Read("weights"));
+//   absl::Span<const float> values = w.flat<float>();   // empty unless float32
 //
 // Open() reads and checks the whole index: the footer magic, every block's
 // CRC32C, the header's version stamps and shard count, and every record's
@@ -17,6 +20,9 @@
 // DataLoss naming the file, the tensor and the byte range. Nothing in a
 // hostile file can make the reader crash, hang, or allocate more than the
 // file sizes justify.
+//
+// Ownership: tensors returned (ReadView's views included) hold what they
+// need and stay valid after the reader is destroyed.
 //
 // Thread safety: all const methods may be called concurrently.
 #ifndef CKPT_BUNDLE_READER_H_

@@ -6,9 +6,16 @@
 //   CKPT_RETURN_IF_ERROR(writer.Finish());
 //   // -> /tmp/run/model.ckpt.index and /tmp/run/model.ckpt.data-00000-of-00001
 //
-// Missing directories above the prefix are created. Payloads go to the data file in the order they are added; index records
-// are sorted by name. With default options the files are byte-identical to
-// what TensorFlow writes for the same tensors added in the same order.
+// Missing directories above the prefix are created. Payloads go to the data
+// file in the order they are added; index records are sorted by name. With
+// default options the files are byte-identical to what TensorFlow writes for
+// the same tensors added in the same order.
+//
+// Errors name the prefix, and the tensor when one tensor is at fault. A
+// caller's mistake (an empty or repeated name, an invalid tensor) is
+// InvalidArgument and the writer stays usable; a dtype that cannot be saved
+// (variant, resource) is Unimplemented; an I/O failure sticks: every later
+// call returns it (see status()).
 //
 // Crash safety: everything is written to temporary files beside the final
 // ones (`<name>.tempstate<random>`), synced, then renamed into place, the

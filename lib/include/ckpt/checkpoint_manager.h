@@ -3,12 +3,12 @@
 //
 //   ckpt::CheckpointManagerOptions opts;
 //   opts.max_to_keep = 3;
-//   auto manager = ckpt::CheckpointManager::Create("/tmp/run", opts);
-//   ...
-//   std::vector<std::pair<std::string, ckpt::Tensor>> vars = ...;
-//   auto saved = (*manager)->Save(step, vars);     // "/tmp/run/ckpt-<step>"
-//   ...
-//   auto latest = (*manager)->Latest();            // on restart
+//   CKPT_ASSIGN_OR_RETURN(auto manager, ckpt::CheckpointManager::Create("/tmp/run", opts));
+//   absl::StatusOr<std::string> latest = manager->Latest();   // NotFound on a fresh run
+//   if (latest.ok()) { /* restore: ckpt::BundleReader::Open(*latest) */ }
+//   std::vector<std::pair<std::string, ckpt::Tensor>> vars = {{"w", w}, {"b", b}};
+//   CKPT_ASSIGN_OR_RETURN(std::string saved, manager->Save(step, vars));
+//   // saved == "/tmp/run/ckpt-<step>"; the oldest beyond 3 are deleted
 //
 // Each Save writes a complete bundle `<dir>/<basename>-<step>` (temporary
 // files + fsync + rename), then rewrites the `checkpoint` file atomically to

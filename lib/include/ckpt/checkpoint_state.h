@@ -12,6 +12,9 @@
 //
 // The file is CheckpointState in protobuf text format, written exactly as
 // TensorFlow's Python writes it, atomically (temporary file + rename).
+// Errors name the file: NotFound when there is no state file or no
+// checkpoint it could mean, InvalidArgument for malformed text (with the
+// line). The functions keep no state.
 #ifndef CKPT_CHECKPOINT_STATE_H_
 #define CKPT_CHECKPOINT_STATE_H_
 

@@ -1,7 +1,7 @@
 // ckpt/crc32c.h — CRC32C (Castagnoli), as every checksum in a checkpoint.
 //
 //   uint32_t c = ckpt::crc32c::Value(data, n);
-//   c = ckpt::crc32c::Extend(c, more, m);           // same as Value(data+more)
+//   c = ckpt::crc32c::Extend(c, more, m);           // CRC of data, then more
 //   uint32_t stored = ckpt::crc32c::Mask(c);         // what files hold
 //
 // The implementation is chosen once at run time: ISA-L when it is linked and

@@ -4,7 +4,7 @@
 //   auto mg = ckpt::ReadMetaGraph("/tmp/run/model.ckpt-100.meta");
 //   if (!mg.ok()) return mg.status();
 //   const tensorflow::SaverDef& saver = mg->saver_def();  // "save/Const:0", ...
-//   for (const auto& [name, coll] : mg->collection_def()) { ... }
+//   bool trainable = mg->collection_def().count("trainable_variables") > 0;
 //   CKPT_RETURN_IF_ERROR(ckpt::WriteMetaGraph("/tmp/run/copy.meta", *mg));
 //
 //   auto sm = ckpt::ReadSavedModel("/models/half_plus_two/00000123");

@@ -1,8 +1,11 @@
 // ckpt/naming.h — the file names that make up a checkpoint with prefix P.
 //
-//   ckpt::IndexFilename("dir/model.ckpt")         // "dir/model.ckpt.index"
-//   ckpt::DataFilename("dir/model.ckpt", 0, 1)    // "dir/model.ckpt.data-00000-of-00001"
-//   ckpt::MetaFilename("dir/model.ckpt-1000")     // "dir/model.ckpt-1000.meta"
+//   std::string index = ckpt::IndexFilename("dir/model.ckpt");   // "dir/model.ckpt.index"
+//   std::string data = ckpt::DataFilename("dir/model.ckpt", 0, 1);
+//   // "dir/model.ckpt.data-00000-of-00001" (shard 0 of 1)
+//   std::string meta = ckpt::MetaFilename("dir/model.ckpt-1000");  // "dir/model.ckpt-1000.meta"
+//
+// Pure string functions: they touch no file and are safe from any thread.
 #ifndef CKPT_NAMING_H_
 #define CKPT_NAMING_H_
 

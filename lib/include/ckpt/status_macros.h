@@ -1,7 +1,13 @@
 // ckpt/status_macros.h — early-return helpers for absl::Status code.
 //
 //   CKPT_RETURN_IF_ERROR(file->Append(data));
-//   CKPT_ASSIGN_OR_RETURN(auto reader, BundleReader::Open(prefix));
+//   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<ckpt::BundleReader> reader,
+//                         ckpt::BundleReader::Open(prefix));
+//
+// Both return the error status unchanged from the enclosing function, which
+// must return absl::Status or an absl::StatusOr. CKPT_ASSIGN_OR_RETURN
+// expands to several statements and declares a hidden variable: use it as a
+// statement of its own (in braces under an `if`), at most once per line.
 #ifndef CKPT_STATUS_MACROS_H_
 #define CKPT_STATUS_MACROS_H_
 

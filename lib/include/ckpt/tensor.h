@@ -13,8 +13,18 @@
 //   ckpt::Tensor names(ckpt::DT_STRING, ckpt::TensorShape({2}));
 //   (*names.mutable_strings())[1] = "hello";
 //
-// Fixed-size elements are stored row-major in host byte order. DT_STRING
-// tensors hold one std::string per element (any bytes, any length).
+// Fixed-size elements are stored row-major in host byte order, in a 64-byte
+// aligned buffer when owned. DT_STRING tensors hold one std::string per
+// element (any bytes, any length).
+//
+// Errors: the constructor yields an invalid (DT_INVALID) tensor when it
+// cannot make one; Allocate and View return the reason: InvalidArgument for
+// an invalid shape, Unimplemented for a dtype a Tensor cannot hold (variant,
+// resource), ResourceExhausted for a size that overflows.
+//
+// Thread safety: any number of threads may read a tensor and its copies.
+// Writing through mutable_flat() is seen by every copy sharing the buffer:
+// write in place only when RefCountIsOne(), else into a Clone().
 #ifndef CKPT_TENSOR_H_
 #define CKPT_TENSOR_H_
 

@@ -4,9 +4,10 @@
 // whole dimension", whatever its size.
 //
 //   // rows 2..5 (4 rows) and every column of an [8, 6] variable
-//   ckpt::TensorSlice s = *ckpt::TensorSlice::Parse("2,4:-");
-//   s.ToString();                                    // "2,4:-"
-//   auto shape = s.SliceShape(ckpt::TensorShape({8, 6}));   // [4, 6]
+//   CKPT_ASSIGN_OR_RETURN(ckpt::TensorSlice s, ckpt::TensorSlice::Parse("2,4:-"));
+//   std::string spec = s.ToString();                              // "2,4:-"
+//   CKPT_ASSIGN_OR_RETURN(ckpt::TensorShape shape,
+//                         s.SliceShape(ckpt::TensorShape({8, 6})));   // [4,6]
 //
 // `shape_and_slice` strings (SaveV2/RestoreV2's spelling) put the full shape
 // first: "8 6 2,4:-"; an empty string means the whole tensor.

@@ -3,7 +3,7 @@
 // AddSymbolicGradients adds to the graph the nodes that compute the
 // gradients of `ys` (summed) with respect to each of `xs`, and returns them:
 //
-//   ckpt::Output loss = ...;
+//   // loss: a scalar ckpt::Output computed from variables w and b (ckpt::Var)
 //   CKPT_ASSIGN_OR_RETURN(std::vector<ckpt::Output> g,
 //                         ckpt::AddSymbolicGradients(root, {loss}, {w.ref(), b.value()}));
 //   // g[0] is d(loss)/dw, the same shape as w.

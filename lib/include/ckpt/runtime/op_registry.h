@@ -6,13 +6,15 @@
 //
 // OpDefs are written with TensorFlow's compact spec strings:
 //
-//   OpDefBuilder("MatMul")
+//   ckpt::OpRegistry registry;   // for a Graph(&registry); Global() is fixed
+//   CKPT_RETURN_IF_ERROR(registry.Register(ckpt::OpDefBuilder("MatMul")
 //       .Input("a: T")
 //       .Input("b: T")
 //       .Output("product: T")
 //       .Attr("transpose_a: bool = false")
 //       .Attr("transpose_b: bool = false")
-//       .Attr("T: {half, float, double, int32, int64, complex64, complex128}");
+//       .Attr("T: {half, float, double, int32, int64, complex64, complex128}")));
+//   const tensorflow::OpDef* def = ckpt::OpRegistry::Global().Find("MatMul");
 //
 // Argument specs ("name: <type>"): a fixed dtype ("float", "string", ...), a
 // type attribute ("T"), a number attribute times a type ("N * T"), or a

@@ -6,12 +6,15 @@
 // input, incompatible static shapes) the function records it in the Scope
 // and returns an invalid Output; check Scope::ok() once at the end.
 //
-//   using namespace ckpt::ops;
+//   using namespace ckpt;        // Output, Var, DT_FLOAT
+//   using namespace ckpt::ops;   // the builders
 //   Output xs = Placeholder(root, DT_FLOAT, {-1, 1});             // "Placeholder"
+//   Output ys = Placeholder(root, DT_FLOAT, {-1, 10});            // "Placeholder_1"
 //   Var w = Variable(root, RandomNormal(root, {1, 10}));           // "Variable"
 //   Var b = Variable(root, Add(root, Zeros(root, {1, 10}), Const(root, 0.1f)));
 //   Output h = Relu(root, Add(root, MatMul(root, xs, w), b));     // "MatMul", "add_1", "Relu"
-//   Output loss = ReduceMean(root, ReduceSum(root, Square(root, Sub(root, ys, out)), {1}));
+//   Output loss = ReduceMean(root, ReduceSum(root, Square(root, Sub(root, ys, h)), {1}));
+//   if (!root.ok()) return root.status();   // the first error, if any
 //
 // Names: the Python spellings ("add", "sub", "mul", "truediv", "MatMul",
 // "Relu", "Sum", "Mean", "random_normal", ...), made unique ("add_1").

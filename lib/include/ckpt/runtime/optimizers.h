@@ -3,7 +3,11 @@
 //
 //   ckpt::GradientDescentOptimizer opt(0.1f);
 //   CKPT_ASSIGN_OR_RETURN(ckpt::Operation train, opt.Minimize(root, loss));
-//   ... session.Run({{xs, x}, {ys, y}}, {loss}, {train}) ...
+//   ckpt::Session session(&graph);
+//   ckpt::Operation init = ckpt::ops::GlobalVariablesInitializer(root);   // slots too
+//   CKPT_RETURN_IF_ERROR(session.Run({}, {}, {init}).status());
+//   CKPT_ASSIGN_OR_RETURN(std::vector<ckpt::Tensor> out,
+//                         session.Run({{xs, x}, {ys, y}}, {loss}, {train}));  // one step
 //
 // Minimize(loss) = ComputeGradients (symbolic gradients of `loss` for each
 // variable's reference, gated per op as TensorFlow's GATE_OP does) +

@@ -3,8 +3,9 @@
 // saved_model_cli run do.
 //
 //   CKPT_ASSIGN_OR_RETURN(auto model, ckpt::LoadSavedModel("models/half_plus_two", {"serve"}));
-//   ckpt::Tensor x(ckpt::DT_FLOAT, ckpt::TensorShape({3, 1}));   // 1, 2, 5
-//   ...
+//   ckpt::Tensor x(ckpt::DT_FLOAT, ckpt::TensorShape({3, 1}));
+//   absl::Span<float> v = x.mutable_flat<float>();
+//   v[0] = 1, v[1] = 2, v[2] = 5;
 //   CKPT_ASSIGN_OR_RETURN(auto outputs, model->RunSignature("serving_default", {{"x", x}}));
 //   // outputs[0] = {"y", [[2.5], [3], [4.5]]}
 //

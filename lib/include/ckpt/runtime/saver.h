@@ -3,12 +3,12 @@
 //
 //   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<ckpt::Saver> saver, ckpt::Saver::Create(&graph));
 //   ckpt::Session session(&graph);
-//   ...train...
+//   // ... initialize or restore, then train ...
 //   CKPT_ASSIGN_OR_RETURN(std::string path, saver->Save(&session, "tmp/model.ckpt", step));
 //   // tmp/model.ckpt-<step>.index, .data-00000-of-00001, .meta; tmp/checkpoint names it
 //
 //   // next run, same graph built again:
-//   auto latest = ckpt::LatestCheckpoint("tmp");
+//   auto latest = ckpt::LatestCheckpoint("tmp");        // ckpt/checkpoint_state.h
 //   if (latest.ok()) CKPT_RETURN_IF_ERROR(saver->Restore(&session, *latest));
 //
 // Create adds the save/restore subgraph TensorFlow's Saver adds (V2 format),
@@ -67,7 +67,7 @@
 // Wait() before destroying a Saver whose last save matters. A failure
 // leaves the files as a failed Save would.
 //
-//   for (int64_t step = 1; ...; ++step) {
+//   for (int64_t step = 1; step <= num_steps; ++step) {
 //     CKPT_RETURN_IF_ERROR(session.Run({}, {}, {train}).status());
 //     if (step % 1000 == 0) {
 //       CKPT_RETURN_IF_ERROR(saver->SaveAsync(&session, "tmp/model.ckpt", step).status());

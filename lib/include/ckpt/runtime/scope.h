@@ -8,8 +8,8 @@
 //
 //   ckpt::Scope root = ckpt::Scope::NewRootScope(&graph);
 //   ckpt::Scope layer = root.NewSubScope("layer1");       // "layer1/..."
-//   auto w = ckpt::ops::Variable(layer, ckpt::ops::RandomNormal(layer, {1, 10}));
-//   ...
+//   ckpt::Var w = ckpt::ops::Variable(layer, ckpt::ops::RandomNormal(layer, {1, 10}));
+//   // "layer1/Variable", "layer1/random_normal/...", ...
 //   if (!root.ok()) return root.status();                 // first error
 //
 // Default node names follow TensorFlow: an op's name is its type in
