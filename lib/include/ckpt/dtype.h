@@ -11,6 +11,7 @@
 #define CKPT_DTYPE_H_
 
 #include <cstddef>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
