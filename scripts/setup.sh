@@ -9,7 +9,7 @@ packages=(build-essential cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libabsl-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libleveldb-dev libsnappy-dev libisal-dev
-  nlohmann-json3-dev libssl-dev
+  nlohmann-json3-dev libssl-dev libzip-dev
   libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do

@@ -110,7 +110,8 @@ class AsyncCheckpointManager {
   // Save has returned that error yet, else OK.
   absl::Status Wait();
 
-  // The newest completed checkpoint (absolute prefix), or NotFound.
+  // The newest completed checkpoint: its prefix inside the manager's directory
+  // (relative when the directory was given relative), or NotFound.
   absl::StatusOr<std::string> Latest() const;
   // The managed checkpoints after the last completed save, oldest first.
   std::vector<std::string> Checkpoints() const;

@@ -61,7 +61,8 @@ class CheckpointManager {
   absl::StatusOr<std::string> Save(int64_t step,
                                    const std::vector<std::pair<std::string, Tensor>>& tensors);
 
-  // The newest checkpoint (absolute prefix), or NotFound.
+  // The newest checkpoint: its prefix inside the manager's directory (relative
+  // when the directory was given relative), or NotFound.
   absl::StatusOr<std::string> Latest() const;
   // The managed checkpoints, oldest first.
   std::vector<std::string> Checkpoints() const;
