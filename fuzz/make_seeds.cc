@@ -22,12 +22,15 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ckpt/bundle/index_table.h"
+#include "ckpt/bundle/slice_key.h"
 #include "ckpt/bundle/string_codec.h"
 #include "ckpt/bundle_reader.h"
 #include "ckpt/bundle_writer.h"
@@ -43,6 +46,7 @@
 #include "ckpt/runtime/saver.h"
 #include "ckpt/runtime/scope.h"
 #include "ckpt/runtime/session.h"
+#include "saved_tensor_slice.pb.h"
 
 namespace {
 
@@ -443,6 +447,63 @@ void GraphImportSeeds(const std::string& dir, const std::string& work) {
   WriteSeed(dir, "graph_import_fuzzer", "runnable", mg->SerializeAsString());
 }
 
+// V1 checkpoint files (a table of contents and one record per saved slice):
+// a scalar, a tensor in two slices, strings, an empty tensor.
+void V1Seeds(const std::string& dir, const std::string& work) {
+  tensorflow::SavedTensorSlices head;
+  head.mutable_meta()->mutable_versions()->set_producer(1);
+  std::map<std::string, std::string> records;
+  auto add = [&](const std::string& name, ckpt::DType dtype, std::vector<int64_t> dims,
+                 const std::string& spec, const tensorflow::TensorProto& values) {
+    tensorflow::SavedSliceMeta* m = nullptr;
+    for (auto& t : *head.mutable_meta()->mutable_tensor()) {
+      if (t.name() == name) m = &t;
+    }
+    if (m == nullptr) {
+      m = head.mutable_meta()->add_tensor();
+      m->set_name(name);
+      m->set_type(dtype);
+      for (int64_t d : dims) m->mutable_shape()->add_dim()->set_size(d);
+    }
+    auto slice = ckpt::TensorSlice::Parse(spec);
+    Check(slice.status());
+    slice->ToProto(m->add_slice());
+    tensorflow::SavedTensorSlices r;
+    r.mutable_data()->set_name(name);
+    slice->ToProto(r.mutable_data()->mutable_slice());
+    *r.mutable_data()->mutable_data() = values;
+    records[ckpt::EncodeTensorNameSlice(name, *slice)] = r.SerializeAsString();
+  };
+  tensorflow::TensorProto v;
+  v.add_float_val(0.5f);
+  add("Variable", ckpt::DT_FLOAT, {}, "", v);
+  v.Clear();
+  for (int i = 0; i < 6; ++i) v.add_int64_val(i * 1000);
+  add("w", ckpt::DT_INT64, {4, 3}, "0,2:-", v);
+  add("w", ckpt::DT_INT64, {4, 3}, "2,2:-", v);
+  v.Clear();
+  v.add_string_val("ab");
+  v.add_string_val("");
+  add("words", ckpt::DT_STRING, {2}, "-", v);
+  add("empty", ckpt::DT_HALF, {0, 2}, "-:-", tensorflow::TensorProto());
+  const std::string path = work + "/v1.ckpt";
+  auto file = ckpt::Env::Default()->NewWritableFile(path);
+  Check(file.status());
+  ckpt::IndexTableWriter writer(file->get());
+  Check(writer.Add("", head.SerializeAsString()));
+  for (const auto& [key, value] : records) Check(writer.Add(key, value));
+  Check(writer.Finish());
+  Check((*file)->Close());
+  WriteSeed(dir, "v1_reader_fuzzer", "v1", ReadWholeFile(path));
+}
+
+// A file (without an extension) that ends in the table magic: a V1 checkpoint.
+bool LooksLikeV1(const std::string& bytes) {
+  static const char kMagic[] = "\x57\xfb\x80\x8b\x24\x75\x47\xdb";
+  return bytes.size() >= 48 &&
+         bytes.compare(bytes.size() - 8, 8, kMagic, 8) == 0;
+}
+
 // Files TensorFlow wrote, found below `root`.
 void CorpusSeeds(const std::string& root, const std::string& dir) {
   ckpt::Env* env = ckpt::Env::Default();
@@ -473,6 +534,10 @@ void CorpusSeeds(const std::string& root, const std::string& dir) {
         }
       } else if (c == "checkpoint") {
         WriteSeed(dir, "checkpoint_state_fuzzer", tag, ReadWholeFile(path));
+      } else if (c.find('.') == std::string::npos) {
+        if (const std::string bytes = ReadWholeFile(path); LooksLikeV1(bytes)) {
+          WriteSeed(dir, "v1_reader_fuzzer", tag, bytes);
+        }
       }
     }
   }
@@ -492,6 +557,7 @@ int main(int argc, char** argv) {
   StateSeeds(dir, work);
   MetaGraphSeeds(dir, work);
   GraphImportSeeds(dir, work);
+  V1Seeds(dir, work);
   if (argc == 4) CorpusSeeds(argv[2], argv[3]);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "ckpt/env.h"
 #include "ckpt/io/path.h"
 #include "util/test_util.h"
+#include "util/v1_writer.h"
 
 namespace ckpt {
 namespace {
@@ -537,6 +538,21 @@ TEST(CheckpointExistsTest, IndexFileOrV1File) {
   std::filesystem::create_directory(dir.Join("adir"));
   EXPECT_FALSE(CheckpointExists(nullptr, dir.Join("adir")));
   EXPECT_FALSE(CheckpointExists(nullptr, ""));
+}
+
+TEST(LatestCheckpointTest, ShardedV1FromAnotherMachine) {
+  ScratchDir dir;
+  const std::string prefix = testing::WriteShardedV1Sample(dir.path());
+  EXPECT_TRUE(CheckpointExists(nullptr, prefix + "-\?\?\?\?\?-of-00002"));
+  EXPECT_TRUE(CheckpointExists(nullptr, prefix));
+  EXPECT_FALSE(CheckpointExists(nullptr, prefix + "-\?\?\?\?\?-of-00003"));
+  CheckpointState st;
+  st.set_model_checkpoint_path("/elsewhere/train/model.ckpt-1000"
+                               "-\?\?\?\?\?-of-00002");
+  ASSERT_TRUE(WriteCheckpointState(nullptr, dir.path(), st).ok());
+  absl::StatusOr<std::string> latest = LatestCheckpoint(dir.path());
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  EXPECT_EQ(*latest, prefix + "-\?\?\?\?\?-of-00002");
 }
 
 TEST(LatestCheckpointTest, RelativePathIsJoinedToDir) {

@@ -3,12 +3,16 @@
 #include <fnmatch.h>
 
 #include <cmath>
+#include <functional>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ckpt/bundle_reader.h"
+#include "ckpt/env.h"
+#include "ckpt/naming.h"
+#include "ckpt/v1_reader.h"
 #include "common/checkpoint_path.h"
 #include "common/cli.h"
 #include "common/format.h"
@@ -18,6 +22,7 @@
 #include "common/object_graph.h"
 #include "common/state.h"
 #include "common/stats.h"
+#include "common/v1_dump.h"
 #include "common/numeric.h"
 #include "common/values.h"
 #include "common/verify.h"
@@ -30,7 +35,8 @@ const char kSynopsis[] =
     "Usage: ckpt_dump [options] PATH\n"
     "Shows what is in a checkpoint. PATH is a prefix (model.ckpt), one of its files\n"
     "(.index, .data-*, .meta), a directory with a 'checkpoint' file (its latest\n"
-    "checkpoint), or a SavedModel directory (its variables/variables).\n"
+    "checkpoint), or a SavedModel directory (its variables/variables). Legacy V1\n"
+    "checkpoints (one table file, or PREFIX-\?\?\?\?\?-of-NNNNN shards) are read too.\n"
     "Without options: a header and one row per tensor (name, dtype, shape, bytes).";
 
 std::string StatsLine(const TensorStats& st) {
@@ -49,9 +55,12 @@ nlohmann::ordered_json StatsJson(const TensorStats& st) {
           {"histogram", st.histogram}};
 }
 
-// --tensor/--all_tensors values and --stats, per selected tensor.
-int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool json,
-              nlohmann::ordered_json* doc) {
+// Reads one listed tensor whole (V2 or V1).
+using ReadFn = std::function<absl::StatusOr<ckpt::Tensor>(const ckpt::BundleEntryInfo&)>;
+
+// --tensor/--all_tensors values and --stats, per selected tensor of `entries`.
+int RunValues(const CommandLine& cli, const std::vector<ckpt::BundleEntryInfo>& entries,
+              const ReadFn& read, bool json, nlohmann::ordered_json* doc) {
   const std::vector<std::string> patterns = cli.GetAll("tensor");
   const bool all = cli.Has("all_tensors") || (patterns.empty() && cli.Has("stats"));
   const bool show_values = cli.Has("all_tensors") || !patterns.empty();
@@ -59,7 +68,6 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
   if (cli.Has("max_elements") && !absl::SimpleAtoi(cli.Get("max_elements"), &max_elements)) {
     return cli.Fail("--max_elements needs a whole number");
   }
-  const auto& entries = reader.entries();
   for (size_t i = 0; i < entries.size(); ++i) {
     const ckpt::BundleEntryInfo& e = entries[i];
     bool selected = all;
@@ -75,7 +83,7 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
       if (!json) std::cout << "(values of dtype " << ckpt::DTypeName(e.dtype) << " cannot be decoded)\n";
       continue;
     }
-    absl::StatusOr<ckpt::Tensor> t = e.slices.empty() ? reader.ReadView(e.name) : reader.Read(e.name);
+    absl::StatusOr<ckpt::Tensor> t = read(e);
     if (!t.ok()) return cli.Fail(t.status());
     if (show_values) {
       if (json) {
@@ -101,9 +109,7 @@ int RunValues(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
   return kExitOk;
 }
 
-int RunVerify(const CommandLine& cli, const ckpt::BundleReader& reader, bool json,
-              nlohmann::ordered_json* doc) {
-  VerifyReport report = VerifyCheckpoint(reader);
+int RunVerify(const VerifyReport& report, bool json, nlohmann::ordered_json* doc) {
   if (json) {
     auto& tensors = (*doc)["tensors"];
     for (size_t i = 0; i < report.tensors.size(); ++i) {
@@ -131,6 +137,51 @@ int RunVerify(const CommandLine& cli, const ckpt::BundleReader& reader, bool jso
   }
   if (!report.structural_errors.empty()) return kExitError;
   return report.ok() ? kExitOk : kExitDifferent;
+}
+
+// kExitOk when every --tensor pattern names a tensor; else fails with the
+// NotFound (and its suggestions) `not_found` gives for the first that does not.
+int CheckPatterns(const CommandLine& cli, const std::vector<ckpt::BundleEntryInfo>& entries,
+                  const std::function<absl::Status(const std::string&)>& not_found) {
+  for (const std::string& pattern : cli.GetAll("tensor")) {
+    bool any = false;
+    for (const ckpt::BundleEntryInfo& e : entries) {
+      any = any || pattern == e.name || fnmatch(pattern.c_str(), e.name.c_str(), 0) == 0;
+    }
+    if (!any) return cli.Fail(not_found(pattern));
+  }
+  return kExitOk;
+}
+
+// A legacy V1 checkpoint: the same sections, from V1Reader.
+int DumpV1(const CommandLine& cli, const std::string& path, bool json) {
+  if (cli.Has("object_graph")) {
+    return cli.Fail(absl::StrCat("--object_graph: ", path,
+                                 " is a V1 checkpoint, which has no object graph"));
+  }
+  absl::StatusOr<std::unique_ptr<ckpt::V1Reader>> reader = ckpt::V1Reader::Open(path);
+  if (!reader.ok()) return cli.Fail(reader.status());
+  const ckpt::V1Reader& r = **reader;
+  const std::vector<ckpt::BundleEntryInfo> entries = V1Entries(r);
+  int code = CheckPatterns(cli, entries, [&](const std::string& n) { return r.GetEntry(n).status(); });
+  if (code != kExitOk) return code;
+  nlohmann::ordered_json doc;
+  if (json) {
+    doc = V1ListingJson(r);
+  } else {
+    std::cout << V1ListingText(r);
+  }
+  if (cli.Has("tensor") || cli.Has("all_tensors") || cli.Has("stats")) {
+    code = RunValues(
+        cli, entries, [&](const ckpt::BundleEntryInfo& e) { return r.Read(e.name); }, json, &doc);
+    if (code != kExitOk) return code;
+  }
+  if (cli.Has("verify")) {
+    if (!json) std::cout << "\n";
+    code = RunVerify(VerifyV1Checkpoint(r), json, &doc);
+  }
+  if (json) std::cout << JsonText(doc);
+  return code;
 }
 
 }  // namespace
@@ -176,31 +227,28 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::string> prefix = ResolveCheckpointPrefix(path);
   if (!prefix.ok()) return cli.Fail(prefix.status());
+  if (!ckpt::Env::Default()->FileExists(ckpt::IndexFilename(*prefix))) {
+    return DumpV1(cli, *prefix, json);
+  }
   absl::StatusOr<std::unique_ptr<ckpt::BundleReader>> reader = ckpt::BundleReader::Open(*prefix);
   if (!reader.ok()) return cli.Fail(reader.status());
+  const ckpt::BundleReader& r = **reader;
 
   // Sections that can fail do so before anything is printed.
-  for (const std::string& pattern : cli.GetAll("tensor")) {
-    bool any = false;
-    for (const ckpt::BundleEntryInfo& e : (*reader)->entries()) {
-      any = any || pattern == e.name || fnmatch(pattern.c_str(), e.name.c_str(), 0) == 0;
-    }
-    if (!any) {
-      absl::StatusOr<ckpt::BundleEntryInfo> e = (*reader)->GetEntry(pattern);
-      return cli.Fail(e.status());
-    }
-  }
+  int code_patterns = CheckPatterns(cli, r.entries(),
+                                    [&](const std::string& n) { return r.GetEntry(n).status(); });
+  if (code_patterns != kExitOk) return code_patterns;
   absl::StatusOr<ObjectGraphReport> graph;
   if (cli.Has("object_graph")) {
-    graph = DescribeObjectGraph(**reader);
+    graph = DescribeObjectGraph(r);
     if (!graph.ok()) return cli.Fail(graph.status());
   }
   // Text output streams; only --json builds the document.
   nlohmann::ordered_json doc;
   if (json) {
-    doc = ListingJson(**reader);
+    doc = ListingJson(r);
   } else {
-    std::cout << ListingText(**reader);
+    std::cout << ListingText(r);
   }
   int exit_code = kExitOk;
   if (cli.Has("object_graph")) {
@@ -212,12 +260,17 @@ int main(int argc, char** argv) {
     }
   }
   if (cli.Has("tensor") || cli.Has("all_tensors") || cli.Has("stats")) {
-    int values_code = RunValues(cli, **reader, json, &doc);
+    int values_code = RunValues(
+        cli, r.entries(),
+        [&](const ckpt::BundleEntryInfo& e) {
+          return e.slices.empty() ? r.ReadView(e.name) : r.Read(e.name);
+        },
+        json, &doc);
     if (values_code != kExitOk) return values_code;
   }
   if (cli.Has("verify")) {
     if (!json) std::cout << "\n";
-    exit_code = RunVerify(cli, **reader, json, &doc);
+    exit_code = RunVerify(VerifyCheckpoint(r), json, &doc);
   }
   if (json) std::cout << JsonText(doc);
   return exit_code;

@@ -9,9 +9,22 @@
 #include "ckpt/checkpoint_state.h"
 #include "ckpt/env.h"
 #include "ckpt/naming.h"
+#include "ckpt/v1_reader.h"
 
 namespace ckpt {
 namespace tools {
+
+namespace {
+
+// A legacy V1 checkpoint: its table file, a shard of a set or the set's
+// ?????-pattern, or the prefix of a set. A V2 file's own name never is.
+bool IsV1Path(Env* env, const std::string& path) {
+  static const std::regex kV2File(R"(.*\.(index|meta|data-\d{5,}-of-\d{5,}))");
+  if (std::regex_match(path, kV2File) || env->IsDirectory(path)) return false;
+  return V1CheckpointFiles(path, env).ok();
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> ResolveCheckpointPrefix(const std::string& path_in) {
   Env* env = Env::Default();
@@ -30,9 +43,24 @@ absl::StatusOr<std::string> ResolveCheckpointPrefix(const std::string& path_in) 
   if (absl::EndsWith(path, ".meta") && env->FileExists(IndexFilename(path.substr(0, path.size() - 5)))) {
     return path.substr(0, path.size() - 5);
   }
+  if (IsV1Path(env, path)) return path;
+  if (absl::EndsWith(path, ".meta") && IsV1Path(env, path.substr(0, path.size() - 5))) {
+    return path.substr(0, path.size() - 5);
+  }
   if (env->IsDirectory(path)) {
     if (env->FileExists(path + "/" + kCheckpointStateFileName)) {
-      return LatestCheckpoint(path, env);
+      absl::StatusOr<std::string> latest = LatestCheckpoint(path, env);
+      if (latest.ok() || !absl::IsNotFound(latest.status())) return latest;
+      // A sharded V1 saver records its ?????-pattern, which names no file.
+      absl::StatusOr<::tensorflow::CheckpointState> state = ReadCheckpointState(env, path);
+      if (state.ok()) {
+        const std::string& saved = state->model_checkpoint_path();
+        const std::string base = saved.substr(saved.rfind('/') + 1);  // npos + 1 == 0
+        for (const std::string& p : {saved[0] == '/' ? saved : path + "/" + saved, path + "/" + base}) {
+          if (V1CheckpointFiles(p, env).ok()) return p;
+        }
+      }
+      return latest;
     }
     std::string saved_model = path + "/variables/variables";
     if (env->FileExists(IndexFilename(saved_model))) return saved_model;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/io/path.h"
 #include "ckpt/status_macros.h"
+#include "ckpt/v1_reader.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
@@ -240,7 +241,10 @@ bool CheckpointExists(Env* env, const std::string& prefix) {
   if (env == nullptr) env = Env::Default();
   if (prefix.empty()) return false;
   if (env->FileExists(prefix + ".index")) return true;
-  return env->FileExists(prefix) && !env->IsDirectory(prefix);
+  if (env->FileExists(prefix)) return !env->IsDirectory(prefix);
+  // A sharded V1 checkpoint: P-?????-of-N as TensorFlow names it, or the
+  // P of its P-00000-of-N files.
+  return V1CheckpointFiles(prefix, env).ok();
 }
 
 absl::StatusOr<std::string> LatestCheckpoint(const std::string& dir, Env* env,

@@ -61,7 +61,8 @@ absl::StatusOr<std::string> LatestCheckpoint(
     const std::string& dir, Env* env = nullptr,
     const std::string& state_file = kCheckpointStateFileName);
 
-// True when a checkpoint exists at `prefix`: P.index (V2) or the file P (V1).
+// True when a checkpoint exists at `prefix`: P.index (V2), the file P (V1),
+// or the shards of a sharded V1 checkpoint (P-?????-of-N, or P-00000-of-N...).
 bool CheckpointExists(Env* env, const std::string& prefix);
 
 }  // namespace ckpt
