@@ -320,6 +320,89 @@ TEST(NpyTest, HostileFileOnDiskIsRefusedWithItsPath) {
   EXPECT_TRUE(absl::StrContains(t.status().message(), "[1073741824,1024]")) << t.status();
 }
 
+TEST(NpyTest, StringsAsUnicodeAreUtf32AndRoundTrip) {
+  Tensor t(DT_STRING, TensorShape({3}));
+  (*t.mutable_strings())[0] = "a";
+  (*t.mutable_strings())[1] = "\xc3\xa9\xf0\x9f\x98\x80";  // U+00E9 U+1F600
+  (*t.mutable_strings())[2] = "";
+  absl::StatusOr<NpyStrings> s = EncodeNpyStrings(t, NpyStringType::kUnicode, /*lossless=*/true);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->descr, "<U2");
+  EXPECT_EQ(s->data, Bytes({0x61, 0, 0, 0, 0, 0, 0, 0,                  // "a", padding
+                            0xe9, 0, 0, 0, 0x00, 0xf6, 0x01, 0,         // U+00E9 U+1F600
+                            0, 0, 0, 0, 0, 0, 0, 0}));                  // ""
+  const std::string file = NpyHeader(s->descr, t.shape()) + s->data;
+  EXPECT_EQ(file.substr(0, 128),
+            File10("{'descr': '<U2', 'fortran_order': False, 'shape': (3,), }" + std::string(20, ' '),
+                   128, ""));
+  absl::StatusOr<Tensor> back = ParseNpy(file, "mem.npy");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->strings(), t.strings());
+}
+
+TEST(NpyTest, LosslessStringEncodingRefusesWhatNumPyWouldChange) {
+  Tensor nul(DT_STRING, TensorShape({2}));
+  (*nul.mutable_strings())[0] = "ok";
+  (*nul.mutable_strings())[1] = std::string("x\0", 2);
+  absl::StatusOr<NpyStrings> s = EncodeNpyStrings(nul, NpyStringType::kBytes, /*lossless=*/true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(),
+            "string element 1 ends in a NUL byte, which NumPy's fixed-width bytes ('|S') cannot "
+            "hold (it strips trailing NULs)");
+  // Without `lossless` it is what np.save would write for b'x\0': '|S2'.
+  s = EncodeNpyStrings(nul, NpyStringType::kBytes, /*lossless=*/false);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->descr, "|S2");
+  EXPECT_EQ(s->data, std::string("okx\0", 4));
+  s = EncodeNpyStrings(nul, NpyStringType::kUnicode, /*lossless=*/true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), "string element 1 ends in U+0000, which NumPy unicode ('<U') strips");
+
+  Tensor binary(DT_STRING, TensorShape({1}));
+  (*binary.mutable_strings())[0] = "\xc0\x80";  // an overlong NUL
+  s = EncodeNpyStrings(binary, NpyStringType::kUnicode, /*lossless=*/false);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(),
+            "string element 0 is not valid UTF-8, so NumPy unicode ('<U') cannot hold it");
+}
+
+TEST(NpyTest, Utf8Validation) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("w\xc3\xa4rme/\xe6\xa0\xb8/\xf0\x9f\x98\x80"));
+  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));   // U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));       // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));       // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xc3"));                 // cut short
+  EXPECT_FALSE(IsValidUtf8("\x80"));                 // a lone continuation byte
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+TEST(NpyTest, StreamedHeaderReadingMatchesWholeFileReading) {
+  Tensor t(DT_INT32, TensorShape({2, 2}));
+  for (int i = 0; i < 4; ++i) t.mutable_flat<int32_t>()[i] = 1000 * i - 1;
+  absl::StatusOr<std::string> bytes = EncodeNpy(t);
+  ASSERT_TRUE(bytes.ok());
+  // A forward-only reader, as an .npz member's stream is.
+  uint64_t next = 0;
+  NpyReadFn read = [&](uint64_t offset, size_t n) -> absl::StatusOr<absl::string_view> {
+    EXPECT_GE(offset, next);
+    next = offset + n;
+    return absl::string_view(*bytes).substr(offset, n);
+  };
+  absl::StatusOr<NpyLayout> layout = ReadNpyLayout(read, bytes->size(), "stream.npy");
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  EXPECT_EQ(layout->dtype, DT_INT32);
+  EXPECT_EQ(layout->shape, TensorShape({2, 2}));
+  EXPECT_EQ(layout->data_offset, 128u);
+  EXPECT_EQ(layout->data_bytes, 16u);
+  Tensor back(DT_INT32, layout->shape);
+  std::memcpy(back.mutable_raw_data(), bytes->data() + layout->data_offset, layout->data_bytes);
+  FinishNpyFixed(*layout, &back);
+  EXPECT_TRUE(back.Identical(t));
+}
+
 }  // namespace
 }  // namespace tools
 }  // namespace ckpt

@@ -6,7 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/bundle_reader.h"
 #include "ckpt/bundle_writer.h"
+#include "ckpt/env.h"
+#include "ckpt/naming.h"
 #include "ckpt/status_macros.h"
+#include "common/checkpoint_path.h"
+#include "common/npz.h"
+#include "common/safetensors.h"
 
 namespace ckpt {
 namespace tools {
@@ -59,6 +64,24 @@ absl::StatusOr<ConvertStats> CopyBundle(const std::string& src, const std::strin
   }
   CKPT_RETURN_IF_ERROR(writer.Finish());
   return stats;
+}
+
+absl::StatusOr<ConvertStats> Convert(const std::string& src, const std::string& dst,
+                                     const SinkOptions& options) {
+  const TensorFileFormat to = FormatOfPath(dst);
+  if (FormatOfPath(src) == TensorFileFormat::kBundle && to == TensorFileFormat::kBundle) {
+    CKPT_ASSIGN_OR_RETURN(std::string prefix, ResolveCheckpointPrefix(src));
+    // V2 -> V2 copies record by record, keeping the source's layout; a V1
+    // source goes through the generic path below.
+    if (Env::Default()->FileExists(IndexFilename(prefix))) return CopyBundle(prefix, dst);
+  }
+  CKPT_ASSIGN_OR_RETURN(std::unique_ptr<TensorSource> source, OpenTensorSource(src));
+  switch (to) {
+    case TensorFileFormat::kNpz: return WriteNpz(*source, dst, options);
+    case TensorFileFormat::kSafetensors: return WriteSafetensors(*source, dst, options);
+    case TensorFileFormat::kBundle: break;
+  }
+  return WriteBundleFrom(*source, dst, options);
 }
 
 }  // namespace tools

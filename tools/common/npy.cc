@@ -33,18 +33,8 @@ constexpr uint64_t kMaxStringWidth = uint64_t{1} << 31;
 
 constexpr bool kHostLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 
-enum class ElementKind { kFixed, kBytes, kUtf32 };
-
-// What the header says about the array.
-struct Layout {
-  DType dtype = DT_INVALID;
-  ElementKind kind = ElementKind::kFixed;
-  bool swap = false;      // stored in the other byte order than the host's
-  uint64_t itemsize = 0;  // bytes per element in the file
-  TensorShape shape;
-  uint64_t data_offset = 0;
-  uint64_t data_bytes = 0;
-};
+using Layout = NpyLayout;
+using ElementKind = NpyLayout::Kind;
 
 std::string Quoted(absl::string_view text) { return absl::StrCat("'", text, "'"); }
 
@@ -249,13 +239,10 @@ absl::Status ParseDescr(const std::string& descr, absl::string_view filename, La
   return absl::OkStatus();
 }
 
-using ReadFn = std::function<absl::StatusOr<absl::string_view>(uint64_t offset, size_t n)>;
+}  // namespace
 
-// Reads and checks the preamble and header through `read`; nothing larger
-// than the header is read or allocated before the sizes are known to agree
-// with the file's `file_size`.
-absl::StatusOr<Layout> ReadLayout(const ReadFn& read, uint64_t file_size,
-                                  absl::string_view filename) {
+absl::StatusOr<NpyLayout> ReadNpyLayout(const NpyReadFn& read, uint64_t file_size,
+                                        absl::string_view filename) {
   if (file_size < kPreambleLen + 2) {
     return absl::InvalidArgumentError(absl::StrCat(
         filename, ": not an .npy file (", file_size, " bytes, shorter than the magic and header length)"));
@@ -362,12 +349,15 @@ absl::StatusOr<Layout> ReadLayout(const ReadFn& read, uint64_t file_size,
   return layout;
 }
 
+namespace {
+
 void SwapBytes(char* data, size_t units, size_t unit) {
   for (size_t i = 0; i < units; ++i) std::reverse(data + i * unit, data + (i + 1) * unit);
 }
 
-// Puts fixed-size element bytes just copied into `t` into host form.
-void FinishFixed(const Layout& layout, Tensor* t) {
+}  // namespace
+
+void FinishNpyFixed(const NpyLayout& layout, Tensor* t) {
   char* data = t->mutable_raw_data();
   if (layout.swap && layout.itemsize > 1) {
     const size_t unit = IsComplex(layout.dtype) ? layout.itemsize / 2 : layout.itemsize;
@@ -377,6 +367,8 @@ void FinishFixed(const Layout& layout, Tensor* t) {
     for (size_t i = 0; i < t->TotalBytes(); ++i) data[i] = data[i] != 0 ? 1 : 0;
   }
 }
+
+namespace {
 
 void AppendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -396,10 +388,10 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-// Splits fixed-width string data into elements; trailing NULs (or NUL code
-// points) are padding, as NumPy treats them.
-absl::StatusOr<Tensor> DecodeStrings(const Layout& layout, absl::string_view data,
-                                     absl::string_view filename) {
+}  // namespace
+
+absl::StatusOr<Tensor> DecodeNpyStrings(const NpyLayout& layout, absl::string_view data,
+                                        absl::string_view filename) {
   CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(DT_STRING, layout.shape));
   std::vector<std::string>& out = *t.mutable_strings();
   for (size_t i = 0; i < out.size(); ++i) {
@@ -432,6 +424,8 @@ absl::StatusOr<Tensor> DecodeStrings(const Layout& layout, absl::string_view dat
   }
   return t;
 }
+
+namespace {
 
 std::string ShapeRepr(const TensorShape& shape) {
   if (shape.rank() == 1) return absl::StrCat("(", shape.dim(0), ",)");
@@ -467,21 +461,11 @@ absl::StatusOr<std::string> NpyDescr(DType dtype) {
   }
 }
 
-absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
-  if (!tensor.valid()) return absl::InvalidArgumentError("cannot write an invalid tensor as .npy");
-  std::string descr;
-  size_t width = 0;
-  if (tensor.dtype() == DT_STRING) {
-    width = 1;  // NumPy gives even an array of empty bytes one byte each
-    for (const std::string& s : tensor.strings()) width = std::max(width, s.size());
-    descr = absl::StrCat("|S", width);
-  } else {
-    CKPT_ASSIGN_OR_RETURN(descr, NpyDescr(tensor.dtype()));
-  }
+std::string NpyHeader(absl::string_view descr, const TensorShape& shape) {
   std::string header = absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ",
-                                    ShapeRepr(tensor.shape()), ", }");
-  if (tensor.shape().rank() > 0) {
-    header.append(kGrowthAxisDigits - absl::StrCat(tensor.shape().dim(0)).size(), ' ');
+                                    ShapeRepr(shape), ", }");
+  if (shape.rank() > 0) {
+    header.append(kGrowthAxisDigits - absl::StrCat(shape.dim(0)).size(), ' ');
   }
   // The header ends with '\n' and is padded with spaces before it so that
   // the data starts on a multiple of kAlign (a whole kAlign of padding when
@@ -495,10 +479,8 @@ absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
     len_bytes = 4;
     pad = kAlign - (kPreambleLen + len_bytes + hlen) % kAlign;
   }
-  const size_t data_bytes =
-      tensor.dtype() == DT_STRING ? width * tensor.strings().size() : tensor.TotalBytes();
   std::string out;
-  out.reserve(kPreambleLen + len_bytes + hlen + pad + data_bytes);
+  out.reserve(kPreambleLen + len_bytes + hlen + pad);
   out.append(kMagic, kMagicLen);
   out.push_back(static_cast<char>(major));
   out.push_back(0);
@@ -506,27 +488,127 @@ absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
   out += header;
   out.append(pad, ' ');
   out.push_back('\n');
-  if (tensor.dtype() == DT_STRING) {
-    for (const std::string& s : tensor.strings()) {
-      out += s;
-      out.append(width - s.size(), '\0');
+  return out;
+}
+
+namespace {
+
+// Decodes one element of UTF-8 into code points; false on a malformed or
+// overlong sequence, a surrogate, or a value beyond U+10FFFF.
+bool DecodeUtf8(absl::string_view text, std::vector<uint32_t>* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < text.size()) {
+    const uint32_t b0 = static_cast<unsigned char>(text[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    uint32_t min = 0;
+    if (b0 < 0x80) {
+      len = 1, cp = b0;
+    } else if ((b0 & 0xe0) == 0xc0) {
+      len = 2, cp = b0 & 0x1f, min = 0x80;
+    } else if ((b0 & 0xf0) == 0xe0) {
+      len = 3, cp = b0 & 0x0f, min = 0x800;
+    } else if ((b0 & 0xf8) == 0xf0) {
+      len = 4, cp = b0 & 0x07, min = 0x10000;
+    } else {
+      return false;
     }
-  } else {
-    out.append(tensor.raw_data(), tensor.TotalBytes());
+    if (text.size() - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const uint32_t b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (b & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    out->push_back(cp);
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsValidUtf8(absl::string_view text) {
+  std::vector<uint32_t> unused;
+  return DecodeUtf8(text, &unused);
+}
+
+absl::StatusOr<NpyStrings> EncodeNpyStrings(const Tensor& tensor, NpyStringType type,
+                                            bool lossless) {
+  if (tensor.dtype() != DT_STRING) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EncodeNpyStrings needs a string tensor, not ", tensor.DebugString()));
+  }
+  const std::vector<std::string>& items = tensor.strings();
+  NpyStrings out;
+  // NumPy gives even an array of empty strings a width of one.
+  size_t width = 1;
+  if (type == NpyStringType::kBytes) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (lossless && !items[i].empty() && items[i].back() == '\0') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "string element ", i, " ends in a NUL byte, which NumPy's fixed-width bytes "
+            "('|S') cannot hold (it strips trailing NULs)"));
+      }
+      width = std::max(width, items[i].size());
+    }
+    out.descr = absl::StrCat("|S", width);
+    out.data.reserve(width * items.size());
+    for (const std::string& s : items) {
+      out.data += s;
+      out.data.append(width - s.size(), '\0');
+    }
+    return out;
+  }
+  std::vector<std::vector<uint32_t>> cps(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!DecodeUtf8(items[i], &cps[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "string element ", i, " is not valid UTF-8, so NumPy unicode ('<U') cannot hold it"));
+    }
+    if (lossless && !cps[i].empty() && cps[i].back() == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "string element ", i, " ends in U+0000, which NumPy unicode ('<U') strips"));
+    }
+    width = std::max(width, cps[i].size());
+  }
+  out.descr = absl::StrCat(kHostLittleEndian ? "<" : ">", "U", width);
+  out.data.reserve(width * 4 * items.size());
+  for (const std::vector<uint32_t>& element : cps) {
+    for (size_t k = 0; k < width; ++k) {
+      const uint32_t cp = k < element.size() ? element[k] : 0;
+      char bytes[4];
+      std::memcpy(bytes, &cp, 4);
+      out.data.append(bytes, 4);
+    }
   }
   return out;
 }
 
+absl::StatusOr<std::string> EncodeNpy(const Tensor& tensor) {
+  if (!tensor.valid()) return absl::InvalidArgumentError("cannot write an invalid tensor as .npy");
+  if (tensor.dtype() == DT_STRING) {
+    CKPT_ASSIGN_OR_RETURN(NpyStrings strings,
+                          EncodeNpyStrings(tensor, NpyStringType::kBytes, /*lossless=*/false));
+    return NpyHeader(strings.descr, tensor.shape()) + strings.data;
+  }
+  CKPT_ASSIGN_OR_RETURN(std::string descr, NpyDescr(tensor.dtype()));
+  std::string out = NpyHeader(descr, tensor.shape());
+  out.append(tensor.raw_data(), tensor.TotalBytes());
+  return out;
+}
+
 absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view filename) {
-  ReadFn read = [bytes](uint64_t offset, size_t n) -> absl::StatusOr<absl::string_view> {
+  NpyReadFn read = [bytes](uint64_t offset, size_t n) -> absl::StatusOr<absl::string_view> {
     return bytes.substr(offset, n);
   };
-  CKPT_ASSIGN_OR_RETURN(Layout layout, ReadLayout(read, bytes.size(), filename));
+  CKPT_ASSIGN_OR_RETURN(Layout layout, ReadNpyLayout(read, bytes.size(), filename));
   absl::string_view data = bytes.substr(layout.data_offset);
-  if (layout.dtype == DT_STRING) return DecodeStrings(layout, data, filename);
+  if (layout.dtype == DT_STRING) return DecodeNpyStrings(layout, data, filename);
   CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(layout.dtype, layout.shape));
   if (!data.empty()) std::memcpy(t.mutable_raw_data(), data.data(), data.size());
-  FinishFixed(layout, &t);
+  FinishNpyFixed(layout, &t);
   return t;
 }
 
@@ -534,14 +616,14 @@ absl::StatusOr<Tensor> ReadNpyFile(const std::string& path, Env* env) {
   if (env == nullptr) env = Env::Default();
   CKPT_ASSIGN_OR_RETURN(std::unique_ptr<ReadOnlyFile> file, env->NewReadOnlyFile(path));
   std::string scratch;
-  ReadFn read = [&](uint64_t offset, size_t n) -> absl::StatusOr<absl::string_view> {
+  NpyReadFn read = [&](uint64_t offset, size_t n) -> absl::StatusOr<absl::string_view> {
     scratch.resize(n);
     return file->Read(offset, n, scratch.data());
   };
-  CKPT_ASSIGN_OR_RETURN(Layout layout, ReadLayout(read, file->size(), path));
+  CKPT_ASSIGN_OR_RETURN(Layout layout, ReadNpyLayout(read, file->size(), path));
   if (layout.dtype == DT_STRING) {
     CKPT_ASSIGN_OR_RETURN(absl::string_view data, read(layout.data_offset, layout.data_bytes));
-    return DecodeStrings(layout, data, path);
+    return DecodeNpyStrings(layout, data, path);
   }
   CKPT_ASSIGN_OR_RETURN(Tensor t, Tensor::AllocateUninitialized(layout.dtype, layout.shape));
   if (layout.data_bytes > 0) {
@@ -549,7 +631,7 @@ absl::StatusOr<Tensor> ReadNpyFile(const std::string& path, Env* env) {
     CKPT_ASSIGN_OR_RETURN(absl::string_view data, file->Read(layout.data_offset, layout.data_bytes, dst));
     if (data.data() != dst) std::memcpy(dst, data.data(), data.size());
   }
-  FinishFixed(layout, &t);
+  FinishNpyFixed(layout, &t);
   return t;
 }
 
