@@ -164,6 +164,11 @@ TEST(SafetensorsTest, RefusesHostileFiles) {
        absl::StatusCode::kInvalidArgument, "tensor 'a': appears twice in the header"},
       {"bad metadata", File("{\"__metadata__\":{\"k\":1}}", ""), absl::StatusCode::kInvalidArgument,
        "__metadata__ value of 'k' is not a string"},
+      {"deep nesting", File("{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}", ""),
+       absl::StatusCode::kInvalidArgument, "header nests deeper than 4 levels"},
+      {"brackets in names do not count",
+       File("{\"[[[[[\\\"{{{{\":{\"dtype\":\"Q7\",\"shape\":[],\"data_offsets\":[0,1]}}", "x"),
+       absl::StatusCode::kInvalidArgument, "tensor '[[[[[\"{{{{': unknown dtype \"Q7\""},
   };
   for (const Case& c : cases) {
     const std::string path = dir.Join("hostile.safetensors");

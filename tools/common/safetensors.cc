@@ -23,6 +23,8 @@ namespace {
 constexpr size_t kLengthBytes = 8;
 // The reference implementation refuses headers above this size.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// Three levels are used; __metadata__ values are strings.
+constexpr int kMaxHeaderDepth = 4;
 // The header is padded with spaces to a multiple of this, so that every
 // tensor of a well-laid-out file is aligned for its element type.
 constexpr size_t kHeaderAlign = 8;
@@ -129,6 +131,30 @@ class SafetensorsSource : public TensorSource {
     std::string header(header_len, '\0');
     CKPT_RETURN_IF_ERROR(file_->ReadCopy(kLengthBytes, header_len, header.data()));
     if (!IsValidUtf8(header)) return Bad("header is not UTF-8 text");
+    // A header nests three deep (object, tensor entry, shape or offsets
+    // list). Deeper nesting is refused before parsing: a 100 MB header of
+    // brackets would otherwise become tens of millions of nested values.
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (const char ch : header) {
+      if (in_string) {
+        if (escaped) {
+          escaped = false;
+        } else if (ch == '\\') {
+          escaped = true;
+        } else if (ch == '"') {
+          in_string = false;
+        }
+      } else if (ch == '"') {
+        in_string = true;
+      } else if (ch == '[' || ch == '{') {
+        if (++depth > kMaxHeaderDepth) {
+          return Bad(absl::StrCat("header nests deeper than ", kMaxHeaderDepth, " levels"));
+        }
+      } else if (ch == ']' || ch == '}') {
+        --depth;
+      }
+    }
     data_start_ = kLengthBytes + header_len;
     const uint64_t data_size = size - data_start_;
 
