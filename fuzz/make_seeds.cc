@@ -46,6 +46,9 @@
 #include "ckpt/runtime/saver.h"
 #include "ckpt/runtime/scope.h"
 #include "ckpt/runtime/session.h"
+#include "common/npz.h"
+#include "common/safetensors.h"
+#include "common/tensor_source.h"
 #include "saved_tensor_slice.pb.h"
 
 namespace {
@@ -545,6 +548,25 @@ void CorpusSeeds(const std::string& root, const std::string& dir) {
 
 }  // namespace
 
+// convert_fuzzer: each checkpoint as .safetensors (first byte 0) and as
+// .npz, stored and deflated (first byte 1), as ckpt_convert writes them.
+void ConvertSeeds(const std::string& dir, const std::string& work, const Written& w) {
+  auto src = ckpt::tools::OpenBundleSource(w.prefix);
+  Check(src.status());
+  ckpt::tools::SinkOptions options;
+  options.warn = [](const std::string&) {};  // strings skipped in safetensors: expected
+  const std::string st = work + "/" + w.name + ".safetensors";
+  Check(ckpt::tools::WriteSafetensors(**src, st, options).status());
+  WriteSeed(dir, "convert_fuzzer", w.name + "-st", std::string(1, '\0') + ReadWholeFile(st));
+  for (bool compress : {false, true}) {
+    options.compress = compress;
+    const std::string npz = work + "/" + w.name + (compress ? "-z" : "") + ".npz";
+    Check(ckpt::tools::WriteNpz(**src, npz, options).status());
+    WriteSeed(dir, "convert_fuzzer", w.name + (compress ? "-npz-z" : "-npz"),
+              std::string(1, '\1') + ReadWholeFile(npz));
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc != 2 && argc != 4) {
     std::fprintf(stderr, "usage: %s OUT_DIR [TF_CORPUS_DIR EXTRA_OUT_DIR]\n", argv[0]);
@@ -552,7 +574,10 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const std::string work = dir + "/.work";
-  for (const Written& w : WriteCheckpoints(work)) SeedsFromCheckpoint(dir, w.name, w.prefix);
+  for (const Written& w : WriteCheckpoints(work)) {
+    SeedsFromCheckpoint(dir, w.name, w.prefix);
+    if (!w.big_endian) ConvertSeeds(dir, work, w);
+  }
   StringSeeds(dir);
   StateSeeds(dir, work);
   MetaGraphSeeds(dir, work);

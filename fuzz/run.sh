@@ -43,7 +43,7 @@ max_len_for() {
 # dependencies; installed when missing and we are root.
 packages=(clang libclang-rt-14-dev cmake ninja-build pkg-config
   libprotobuf-dev protobuf-compiler libabsl-dev zlib1g-dev
-  libleveldb-dev libsnappy-dev libisal-dev nlohmann-json3-dev)
+  libleveldb-dev libsnappy-dev libisal-dev nlohmann-json3-dev libzip-dev)
 install_missing() {
   local missing=() p
   for p in "${packages[@]}"; do
