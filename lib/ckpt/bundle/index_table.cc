@@ -72,37 +72,31 @@ namespace {
 constexpr size_t kParallelParseEntries = 20000;
 }  // namespace
 
-IndexTable::Arena::~Arena() { Free(data_, capacity_, mapped_); }
-
-void IndexTable::Arena::Free(char* data, size_t capacity, bool mapped) {
-  if (mapped) {
-    ::munmap(data, capacity);
+IndexTable::Arena::~Arena() {
+  if (mapped_) {
+    ::munmap(data_, capacity_);
   } else {
-    delete[] data;
+    delete[] data_;
   }
 }
 
-void IndexTable::Arena::Grow(size_t need, size_t keep) {
+void IndexTable::Arena::Allocate(size_t size) {
   constexpr size_t kMapAtLeast = 256 << 10;  // smaller: plain heap memory
   const size_t page = 4096;
-  size_t cap = std::max<size_t>({need, 2 * capacity_, 4096});
-  char* p = nullptr;
-  bool mapped = false;
+  size_t cap = std::max<size_t>(size, 1);
   if (cap >= kMapAtLeast) {
     cap = (cap + page - 1) / page * page;
     void* m = ::mmap(nullptr, cap, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (m != MAP_FAILED) {
-      p = static_cast<char*>(m);
-      mapped = true;
+      data_ = static_cast<char*>(m);
+      capacity_ = cap;
+      mapped_ = true;
+      return;
     }
   }
-  if (p == nullptr) p = new char[cap];
-  if (keep > 0) std::memcpy(p, data_, keep);
-  Free(data_, capacity_, mapped_);
-  data_ = p;
+  data_ = new char[cap];
   capacity_ = cap;
-  mapped_ = mapped;
 }
 
 absl::StatusOr<std::unique_ptr<IndexTable>> IndexTable::Open(
@@ -331,10 +325,10 @@ absl::Status IndexTable::Parse() {
     key_bytes += block_key_bytes[b];
   }
   if (key_bytes > key_budget_) return Corrupt("keys expand far beyond the size of the table");
-  keys_.arena.Grow(key_bytes, 0);
-  recs_.arena.Grow(entries * sizeof(Rec), 0);
-  char* const key_base = keys_.arena.data();
-  Rec* const rec_base = reinterpret_cast<Rec*>(recs_.arena.data());
+  keys_.Allocate(key_bytes);
+  recs_.Allocate(entries * sizeof(Rec));
+  char* const key_base = keys_.data();
+  Rec* const rec_base = reinterpret_cast<Rec*>(recs_.data());
 
   // A large table is parsed by two threads, each taking about half the
   // entries into its own region of the arrays (blocks are independent: each
@@ -352,8 +346,7 @@ absl::Status IndexTable::Parse() {
   if (split == blocks.size()) {
     Fill all{key_base, 0, key_bytes, rec_base, 0, entries, 0};
     for (absl::string_view block : blocks) CKPT_RETURN_IF_ERROR(ParseDataBlock(block, &all));
-    keys_.size = all.key_pos;
-    recs_.size = all.rec_pos;
+    num_recs_ = all.rec_pos;
     return absl::OkStatus();
   }
   Fill a{key_base, 0, key_bytes_a, rec_base, 0, entries_a, 0};
@@ -383,8 +376,7 @@ absl::Status IndexTable::Parse() {
       return Corrupt(absl::StrCat("keys out of order at '", absl::CHexEscape(next_key), "'"));
     }
   }
-  keys_.size = b.key_pos;
-  recs_.size = b.rec_pos;
+  num_recs_ = b.rec_pos;
   return absl::OkStatus();
 }
 

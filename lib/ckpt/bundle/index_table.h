@@ -42,12 +42,12 @@ class IndexTable {
   static absl::StatusOr<std::unique_ptr<IndexTable>> Open(
       std::unique_ptr<ReadOnlyFile> file);
 
-  size_t size() const { return recs_.size; }
+  size_t size() const { return num_recs_; }
   absl::string_view key(size_t i) const {
-    return absl::string_view(keys_.data() + recs_.at(i).key_off, recs_.at(i).key_len);
+    return absl::string_view(keys_.data() + rec(i).key_off, rec(i).key_len);
   }
   absl::string_view value(size_t i) const {
-    return absl::string_view(recs_.at(i).value, recs_.at(i).value_len);
+    return absl::string_view(rec(i).value, rec(i).value_len);
   }
   // Index of the first key >= `key` (size() when none).
   size_t LowerBound(absl::string_view key) const;
@@ -74,8 +74,8 @@ class IndexTable {
   std::string whole_;                        // the file when it is not mapped
   absl::string_view contents_;
   std::vector<std::unique_ptr<char[]>> uncompressed_;
-  // Memory that grows by doubling and is faulted in with one system call
-  // per growth: filling fresh multi-MiB buffers page by page cost a page
+  // Memory allocated once, at its final size, and faulted in with one
+  // system call: filling fresh multi-MiB buffers page by page cost a page
   // fault per 4 KiB, which on a virtual machine was most of the time taken to
   // open the index of a checkpoint of 100,000 tensors.
   class Arena {
@@ -85,12 +85,10 @@ class IndexTable {
     Arena(const Arena&) = delete;
     Arena& operator=(const Arena&) = delete;
     char* data() const { return data_; }
-    size_t capacity() const { return capacity_; }
-    // Grows to at least `need` bytes, keeping the first `keep`.
-    void Grow(size_t need, size_t keep);
+    // Allocates `size` bytes (at least one); called once.
+    void Allocate(size_t size);
 
    private:
-    static void Free(char* data, size_t capacity, bool mapped);
     char* data_ = nullptr;
     size_t capacity_ = 0;
     bool mapped_ = false;
@@ -101,19 +99,13 @@ class IndexTable {
     uint32_t value_len;
     const char* value;
   };
-  // All keys back to back, and one Rec per entry; both sized exactly before
-  // the parse fills them.
-  struct Keys {
-    Arena arena;
-    size_t size = 0;
-    const char* data() const { return arena.data(); }
-  } keys_;
-  struct Recs {
-    Arena arena;
-    size_t size = 0;
-    const Rec& at(size_t i) const { return reinterpret_cast<const Rec*>(arena.data())[i]; }
-  } recs_;
-  uint64_t key_budget_ = 0;                  // bound on keys_.size
+  const Rec& rec(size_t i) const { return reinterpret_cast<const Rec*>(recs_.data())[i]; }
+  // All keys back to back, and one Rec per entry; both sized exactly by the
+  // first pass before the parse fills them.
+  Arena keys_;
+  Arena recs_;
+  size_t num_recs_ = 0;
+  uint64_t key_budget_ = 0;                  // bound on the total key bytes
   bool compressed_ = false;
 };
 
