@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/format.h"
-#include "common/progress.h"
 
 namespace ckpt {
 namespace tools {
@@ -112,26 +111,16 @@ VerifyReport VerifyV1Checkpoint(const V1Reader& reader) {
   report.structural_errors = reader.CheckRecords();
   uint64_t total = 0;
   for (const V1EntryInfo& e : reader.entries()) total += StoredBytes(e);
-  Progress progress("verifying", static_cast<int64_t>(reader.entries().size()), total);
-  uint64_t done_bytes = 0;
-  int64_t done = 0;
+  VerdictTally tally(&report, static_cast<int64_t>(reader.entries().size()), total);
   for (const V1EntryInfo& e : reader.entries()) {
-    TensorVerdict v;
-    v.name = e.name;
     absl::StatusOr<Tensor> t = reader.Read(e.name);
     if (absl::IsUnimplemented(t.status())) {
-      v.checked = false;
-      ++report.unchecked;
-    } else if (!t.ok()) {
-      v.ok = false;
-      v.status = t.status();
-      ++report.bad;
+      tally.Unchecked(e.name, StoredBytes(e));
+    } else {
+      tally.Checked(e.name, t.status(), StoredBytes(e));
     }
-    done_bytes += StoredBytes(e);
-    progress.Update(++done, done_bytes);
-    report.tensors.push_back(std::move(v));
   }
-  progress.Done();
+  tally.Done();
   return report;
 }
 

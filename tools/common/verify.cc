@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "ckpt/env.h"
 #include "ckpt/naming.h"
-#include "common/progress.h"
 
 namespace ckpt {
 namespace tools {
@@ -41,30 +40,49 @@ VerifyReport VerifyCheckpoint(const BundleReader& reader) {
     }
   }
 
-  Progress progress("verifying", static_cast<int64_t>(reader.entries().size()), total);
-  uint64_t done_bytes = 0;
-  int64_t done = 0;
+  VerdictTally tally(&report, static_cast<int64_t>(reader.entries().size()), total);
   for (const BundleEntryInfo& e : reader.entries()) {
-    TensorVerdict v;
-    v.name = e.name;
+    const uint64_t bytes = static_cast<uint64_t>(e.size);
     if (e.dtype != DT_STRING && !DTypeIsFixedSize(e.dtype)) {
-      v.checked = false;
-      ++report.unchecked;
+      tally.Unchecked(e.name, bytes);
     } else {
       absl::StatusOr<Tensor> t = e.slices.empty() ? reader.ReadView(e.name) : reader.Read(e.name);
-      if (!t.ok()) {
-        v.ok = false;
-        v.status = t.status();
-        ++report.bad;
-      }
+      tally.Checked(e.name, t.status(), bytes);
     }
-    done_bytes += static_cast<uint64_t>(e.size);
-    progress.Update(++done, done_bytes);
-    report.tensors.push_back(std::move(v));
   }
-  progress.Done();
+  tally.Done();
   return report;
 }
+
+VerdictTally::VerdictTally(VerifyReport* report, int64_t tensors, uint64_t total_bytes)
+    : report_(report), progress_("verifying", tensors, total_bytes) {}
+
+void VerdictTally::Unchecked(const std::string& name, uint64_t bytes) {
+  TensorVerdict v;
+  v.name = name;
+  v.checked = false;
+  ++report_->unchecked;
+  Add(std::move(v), bytes);
+}
+
+void VerdictTally::Checked(const std::string& name, const absl::Status& status, uint64_t bytes) {
+  TensorVerdict v;
+  v.name = name;
+  if (!status.ok()) {
+    v.ok = false;
+    v.status = status;
+    ++report_->bad;
+  }
+  Add(std::move(v), bytes);
+}
+
+void VerdictTally::Add(TensorVerdict v, uint64_t bytes) {
+  report_->tensors.push_back(std::move(v));
+  done_bytes_ += bytes;
+  progress_.Update(++done_, done_bytes_);
+}
+
+void VerdictTally::Done() { progress_.Done(); }
 
 }  // namespace tools
 }  // namespace ckpt

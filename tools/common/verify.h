@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "ckpt/bundle_reader.h"
+#include "common/progress.h"
 
 namespace ckpt {
 namespace tools {
@@ -30,6 +31,26 @@ struct VerifyReport {
 
 // Reads every tensor (partitioned ones whole), with progress on a terminal.
 VerifyReport VerifyCheckpoint(const BundleReader& reader);
+
+// Adds one verdict per tensor to a report, in order, with progress on a
+// terminal (shared by the V2 and V1 verifiers).
+class VerdictTally {
+ public:
+  VerdictTally(VerifyReport* report, int64_t tensors, uint64_t total_bytes);
+  // A tensor whose dtype cannot be decoded, so was not read.
+  void Unchecked(const std::string& name, uint64_t bytes);
+  // A tensor read with `status`.
+  void Checked(const std::string& name, const absl::Status& status, uint64_t bytes);
+  // Clears the progress line.
+  void Done();
+
+ private:
+  void Add(TensorVerdict v, uint64_t bytes);
+  VerifyReport* report_;
+  Progress progress_;
+  int64_t done_ = 0;
+  uint64_t done_bytes_ = 0;
+};
 
 }  // namespace tools
 }  // namespace ckpt
