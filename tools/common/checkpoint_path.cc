@@ -49,18 +49,8 @@ absl::StatusOr<std::string> ResolveCheckpointPrefix(const std::string& path_in) 
   }
   if (env->IsDirectory(path)) {
     if (env->FileExists(path + "/" + kCheckpointStateFileName)) {
-      absl::StatusOr<std::string> latest = LatestCheckpoint(path, env);
-      if (latest.ok() || !absl::IsNotFound(latest.status())) return latest;
-      // A sharded V1 saver records its ?????-pattern, which names no file.
-      absl::StatusOr<::tensorflow::CheckpointState> state = ReadCheckpointState(env, path);
-      if (state.ok()) {
-        const std::string& saved = state->model_checkpoint_path();
-        const std::string base = saved.substr(saved.rfind('/') + 1);  // npos + 1 == 0
-        for (const std::string& p : {saved[0] == '/' ? saved : path + "/" + saved, path + "/" + base}) {
-          if (V1CheckpointFiles(p, env).ok()) return p;
-        }
-      }
-      return latest;
+      // LatestCheckpoint also finds a sharded V1 checkpoint (P-?????-of-N).
+      return LatestCheckpoint(path, env);
     }
     std::string saved_model = path + "/variables/variables";
     if (env->FileExists(IndexFilename(saved_model))) return saved_model;
